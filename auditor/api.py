@@ -1,0 +1,81 @@
+"""The Python API; it mirrors the CLI. Heavy libraries load on first call, not on import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from auditor.config import AuditConfig, PiiConfig, load_config
+
+if TYPE_CHECKING:
+    from auditor.evidence import Evidence, PiiSection
+    from auditor.progress import Progress
+    from auditor.verify import Verification
+
+
+def run(
+    config: AuditConfig | str | Path,
+    *,
+    seed: int | None = None,
+    waivers: str | Path | None = None,
+    progress: Progress | None = None,
+) -> Evidence:
+    """Run the audit (``audit run`` without writing files) and return the Evidence.
+
+    Raises ``InputError`` for a bad config or bad data, like the CLI's exit code 2.
+    """
+    from auditor.pipeline import run as run_pipeline
+
+    resolved = config if isinstance(config, AuditConfig) else load_config(config)
+    return run_pipeline(
+        resolved, seed=seed, progress=progress, waivers=Path(waivers) if waivers else None, command="auditor.run()"
+    )
+
+
+def scan(data: str | Path, config: PiiConfig | None = None, findings: str | Path | None = None) -> PiiSection:
+    """Scan a dataset for personal data (``audit scan``); optionally write the findings file."""
+    from auditor.data import ReadOptions, get_loader
+    from auditor.errors import InputError
+    from auditor.pii.findings import FindingsWriter
+    from auditor.pii.parallel import make_runner
+    from auditor.pii.presidio_engine import check_model_installed
+    from auditor.pii.scanner import Scanner
+
+    pii = config or PiiConfig()
+    check_model_installed(pii.spacy_model)
+    path = Path(data)
+    loader = get_loader(path)
+    chunks = loader.iter_text_chunks(path, ReadOptions(chunk_rows=pii.chunk_rows))
+    runner = make_runner(pii.engine, pii.workers, pii.scheduler)
+    try:
+        scanner = Scanner(pii, runner=runner)
+        if findings is None:
+            section = scanner.scan(chunks)
+        else:
+            with FindingsWriter(Path(findings)) as writer:
+                section = scanner.scan(chunks, writer.write)
+    finally:
+        runner.close()
+    if section.rows_scanned == 0:
+        raise InputError("no data rows to scan", where=str(path))
+    return section
+
+
+def render(
+    evidence: Evidence, output: str | Path, formats: list[str] | None = None, sign_key: bytes | None = None
+) -> list[Path]:
+    """Write report outputs for ``evidence`` into ``output`` (``audit report``)."""
+    from auditor.config import ALL_FORMATS
+    from auditor.render import RenderContext, render_outputs, write_outputs
+
+    context = RenderContext(rendered_at=dt.datetime.now(dt.timezone.utc), sign_key=sign_key)
+    outputs = render_outputs(evidence, list(formats or ALL_FORMATS), context)
+    return write_outputs(outputs, Path(output))
+
+
+def verify(report: str | Path, public_key: bytes | None = None) -> Verification:
+    """Check a report's attached evidence against its digests (``audit verify``)."""
+    from auditor.verify import verify_report
+
+    return verify_report(Path(report), public_key)

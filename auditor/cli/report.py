@@ -1,0 +1,79 @@
+"""``audit report``, ``audit verify`` and ``audit modelcard``: work from the evidence alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+
+from auditor._io import write_text
+from auditor.cli._common import console, guarded, split_list
+from auditor.config import ALL_FORMATS
+from auditor.errors import ExitCode, InputError
+from auditor.evidence import load_evidence
+
+
+@guarded
+def report_command(
+    evidence_path: Path = typer.Argument(..., metavar="EVIDENCE", help="An evidence.json written by audit run."),
+    output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for the outputs."),
+    formats: list[str] | None = typer.Option(None, "--format", "-f", help="Outputs to write (default: all)."),
+    sign_key: Path | None = typer.Option(
+        None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
+    ),
+) -> None:
+    """Re-render every output from an evidence file (no stage runs again)."""
+    from auditor.render import RenderContext, render_outputs, write_outputs
+    from auditor.signing import check_private_key, read_key_file
+
+    evidence = load_evidence(evidence_path)
+    selected = split_list(formats) or list(ALL_FORMATS)
+    unknown = [f for f in selected if f not in ALL_FORMATS]
+    if unknown:
+        raise InputError(f"unknown --format {unknown[0]!r}; choose from {', '.join(ALL_FORMATS)}")
+    key = read_key_file(sign_key) if sign_key else None
+    if key is not None:
+        check_private_key(key)
+    outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
+    for path in write_outputs(outputs, output):
+        console.print(f"wrote {path}", markup=False, emoji=False)
+
+
+@guarded
+def verify_command(
+    report: Path = typer.Argument(..., metavar="REPORT", help="A report.pdf written by auditor."),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", help="Ed25519 public key (PEM) to check the signature."
+    ),
+) -> None:
+    """Check that the evidence attached to a report is the evidence it was rendered from."""
+    from auditor.signing import read_key_file
+    from auditor.verify import verify_report
+
+    key = read_key_file(public_key) if public_key else None
+    result = verify_report(report, key)
+    console.print(f"evidence SHA-256 {result.digest}", markup=False, emoji=False)
+    console.print(
+        f"verdict in evidence: {result.verdict or 'unreadable'}; signature: {result.signature}",
+        markup=False,
+        emoji=False,
+    )
+    if not result.ok:
+        for problem in result.problems:
+            console.print(f"[red]✗[/] {problem}", markup=True, emoji=False)
+        raise typer.Exit(int(ExitCode.NOT_COMPLIANT))
+    console.print("[green]✓[/] report and attached evidence match", markup=True, emoji=False)
+
+
+@guarded
+def modelcard_command(
+    evidence_path: Path = typer.Argument(..., metavar="EVIDENCE", help="An evidence.json written by audit run."),
+    output: Path = typer.Option(Path("README.md"), "-o", "--output", help="Model card file to write."),
+) -> None:
+    """Write a Hugging Face-style model card (README.md with YAML metadata)."""
+    from auditor.render.modelcard import model_card
+
+    evidence = load_evidence(evidence_path)
+    write_text(output, model_card(evidence))
+    console.print(f"wrote {output}", markup=False, emoji=False)

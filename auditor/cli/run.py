@@ -1,0 +1,96 @@
+"""``audit run``: the whole pipeline, outputs, and the gate's exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from auditor.cli._common import ConsoleProgress, command_line, console, guarded, split_list
+from auditor.config import ALL_FORMATS, SEVERITIES, AuditConfig, load_config
+from auditor.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from auditor.evidence import Evidence
+
+
+def _formats(requested: list[str] | None, config: AuditConfig) -> list[str]:
+    formats = split_list(requested) or list(config.report.formats)
+    unknown = [f for f in formats if f not in ALL_FORMATS]
+    if unknown:
+        raise InputError(f"unknown --format {unknown[0]!r}; choose from {', '.join(ALL_FORMATS)}")
+    return list(dict.fromkeys(formats))
+
+
+def _severity(value: str | None, option: str) -> str | None:
+    if value is not None and value not in SEVERITIES:
+        raise InputError(f"{option} must be one of {', '.join(SEVERITIES)}")
+    return value
+
+
+def _with_gate(config: AuditConfig, fail_on: str | None, warn_on: str | None) -> AuditConfig:
+    update = {k: v for k, v in {"fail_on": fail_on, "warn_on": warn_on}.items() if v is not None}
+    if not update:
+        return config
+    return config.model_copy(update={"policies": config.policies.model_copy(update=update)})
+
+
+def print_outcome(evidence: Evidence, written: list[Path]) -> None:
+    colour = "green" if evidence.verdict == "pass" else "red"
+    console.print(f"[bold {colour}]{evidence.verdict.upper()}[/] {evidence.summary.line}", markup=True, emoji=False)
+    for cid in evidence.summary.blocking:
+        control = next((c for c in evidence.controls if c.id == cid), None)
+        if control is not None:
+            console.print(f"  [red]✗[/] {cid} {control.title}: {control.reason}", markup=True, emoji=False)
+        else:
+            stage = cid.removeprefix("stage:")
+            error = next((s.error for s in evidence.stages if s.name == stage), "")
+            console.print(f"  [red]✗[/] stage {stage} failed: {error}", markup=True, emoji=False)
+    for cid in evidence.summary.warnings:
+        console.print(f"  [yellow]![/] {cid} failed below the gate's severity", markup=True, emoji=False)
+    for path in written:
+        console.print(f"  wrote {path}", markup=False, emoji=False)
+
+
+@guarded
+def run_command(
+    config_path: Path = typer.Argument(..., metavar="CONFIG", help="Path to audit.yaml."),
+    output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for the outputs."),
+    formats: list[str] | None = typer.Option(
+        None, "--format", "-f", help=f"Outputs to write (repeat or comma-separate): {', '.join(ALL_FORMATS)}."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Override the config's seed."),
+    exit_zero: bool = typer.Option(
+        False, "--exit-zero", help="Exit 0 even when the gate fails (input errors still exit 2)."
+    ),
+    waivers: Path | None = typer.Option(None, "--waivers", help="Waivers YAML file (overrides policies.waivers)."),
+    fail_on: str | None = typer.Option(None, "--fail-on", help="Lowest severity whose failure fails the gate."),
+    warn_on: str | None = typer.Option(None, "--warn-on", help="Lowest severity reported as a warning."),
+    sign_key: Path | None = typer.Option(
+        None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
+    ),
+) -> None:
+    """Scan, train with DP, audit, measure energy, check policies and write the report."""
+    # Heavy imports (torch, Presidio, WeasyPrint) only once a command really runs.
+    from auditor.pipeline import run as run_pipeline
+    from auditor.render import RenderContext, render_outputs, write_outputs
+    from auditor.signing import check_private_key, read_key_file
+
+    config = _with_gate(load_config(config_path), _severity(fail_on, "--fail-on"), _severity(warn_on, "--warn-on"))
+    selected = _formats(formats, config)
+    key = read_key_file(sign_key) if sign_key else None
+    if key is not None:
+        check_private_key(key)
+    if output.exists() and not output.is_dir():
+        raise InputError("output path exists and is not a directory", where=str(output))
+    progress = ConsoleProgress()
+    evidence = run_pipeline(config, seed=seed, command=command_line(), progress=progress, waivers=waivers)
+    progress.begin("render")
+    outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
+    written = write_outputs(outputs, output)
+    progress.end("ok")
+    print_outcome(evidence, written)
+    if evidence.verdict == "fail" and not exit_zero:
+        raise typer.Exit(int(ExitCode.NOT_COMPLIANT))

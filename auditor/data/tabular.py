@@ -1,0 +1,200 @@
+"""CSV/TSV, Parquet and JSON Lines loaders (a single file or a directory of them)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from auditor.data.base import Loader, ReadOptions, check_limits, data_files, register
+from auditor.errors import InputError
+
+
+def _files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    if path.is_file():
+        return [path]
+    files = [p for p in data_files(path) if p.suffix.lower() in suffixes]
+    if not files:
+        raise InputError(f"no {'/'.join(suffixes)} files in directory", where=str(path))
+    return files
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """String view of a frame (pandas ``str`` dtype, Arrow-backed; missing values stay missing)."""
+    return frame.astype("str")
+
+
+def _check_binary(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(8192)
+    if b"\x00" in head:
+        raise InputError("looks like a binary file (NUL bytes), not text data", where=str(path))
+
+
+class CsvLoader(Loader):
+    name = "csv"
+    suffixes = (".csv", ".tsv")
+
+    def _read(self, path: Path, options: ReadOptions, **kwargs: Any) -> Any:
+        _check_binary(path)
+        sep = "\t" if path.suffix.lower() == ".tsv" else ","
+        try:
+            return pd.read_csv(path, sep=sep, encoding=options.encoding, encoding_errors="strict", **kwargs)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"not valid {options.encoding} text at byte {exc.start}; set data.encoding", where=str(path)
+            ) from None
+        except LookupError:
+            raise InputError(f"unknown encoding {options.encoding!r} (data.encoding)", where=str(path)) from None
+        except pd.errors.EmptyDataError:
+            raise InputError("empty file: no header and no rows", where=str(path)) from None
+        except pd.errors.ParserError as exc:
+            detail = str(exc).split("C error: ")[-1].strip().rstrip(".")
+            raise InputError(f"malformed CSV: {detail}", where=str(path)) from None
+
+    def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
+        frames = []
+        offset = 0
+        for file in _files(path, self.suffixes):
+            try:
+                frame = self._read(file, options, low_memory=False)
+            except UnicodeDecodeError as exc:  # raised lazily by the C parser on some inputs
+                raise InputError(f"not valid {options.encoding} text at byte {exc.start}", where=str(file)) from None
+            check_limits(frame, file, options, offset)
+            offset += len(frame)
+            frames.append(frame)
+        merged: pd.DataFrame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return merged
+
+    def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        offset = 0
+        for file in _files(path, self.suffixes):
+            reader = self._read(
+                file, options, dtype=str, keep_default_na=False, na_values=[""], chunksize=options.chunk_rows
+            )
+            try:
+                with reader:
+                    for chunk in reader:
+                        check_limits(chunk, file, options, offset)
+                        offset += len(chunk)
+                        yield _as_text(chunk)
+            except UnicodeDecodeError as exc:
+                raise InputError(f"not valid {options.encoding} text at byte {exc.start}", where=str(file)) from None
+            except pd.errors.ParserError as exc:
+                detail = str(exc).split("C error: ")[-1].strip().rstrip(".")
+                raise InputError(f"malformed CSV: {detail}", where=str(file)) from None
+
+
+class ParquetLoader(Loader):
+    name = "parquet"
+    suffixes = (".parquet", ".pq")
+
+    def _open(self, path: Path) -> pq.ParquetFile:
+        try:
+            handle = pq.ParquetFile(path)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"not a readable Parquet file ({str(exc).splitlines()[0]})", where=str(path)) from None
+        for field in handle.schema_arrow:
+            if pa.types.is_nested(field.type):
+                raise InputError(
+                    f"column {field.name!r} has nested type {field.type}; flatten it before auditing", where=str(path)
+                )
+        return handle
+
+    def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
+        frames = []
+        offset = 0
+        for file in _files(path, self.suffixes):
+            handle = self._open(file)
+            if handle.metadata.num_rows + offset > options.max_rows:
+                raise InputError(f"more than {options.max_rows} rows (data.max_rows)", where=str(file))
+            frame = handle.read().to_pandas()
+            check_limits(frame, file, options, offset)
+            offset += len(frame)
+            frames.append(frame)
+        merged: pd.DataFrame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        return merged
+
+    def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        offset = 0
+        for file in _files(path, self.suffixes):
+            handle = self._open(file)
+            for batch in handle.iter_batches(batch_size=options.chunk_rows):
+                chunk = batch.to_pandas()
+                check_limits(chunk, file, options, offset)
+                offset += len(chunk)
+                yield _as_text(chunk)
+
+
+class JsonLinesLoader(Loader):
+    name = "jsonl"
+    suffixes = (".jsonl", ".ndjson")
+
+    def _records(self, file: Path, options: ReadOptions) -> Iterator[tuple[int, dict[str, Any]]]:
+        _check_binary(file)
+        try:
+            with file.open("r", encoding=options.encoding, errors="strict") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    try:
+                        record = json.loads(line)
+                    except json.JSONDecodeError as exc:
+                        raise InputError(f"line {number}: invalid JSON ({exc.msg})", where=str(file)) from None
+                    if not isinstance(record, dict):
+                        raise InputError(f"line {number}: expected a JSON object", where=str(file))
+                    for key, value in record.items():
+                        if isinstance(value, (dict, list)):
+                            raise InputError(
+                                f"line {number}: field {key!r} is nested; flatten it before auditing", where=str(file)
+                            )
+                    yield number, record
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid {options.encoding} text at byte {exc.start}", where=str(file)) from None
+        except LookupError:
+            raise InputError(f"unknown encoding {options.encoding!r} (data.encoding)", where=str(file)) from None
+
+    def _chunks(self, path: Path, options: ReadOptions) -> Iterator[tuple[Path, pd.DataFrame]]:
+        columns: list[str] | None = None
+        for file in _files(path, self.suffixes):
+            batch: list[dict[str, Any]] = []
+            for _, record in self._records(file, options):
+                batch.append(record)
+                if len(batch) >= options.chunk_rows:
+                    frame = pd.DataFrame.from_records(batch, columns=columns)
+                    columns = columns or list(frame.columns)
+                    yield file, frame
+                    batch = []
+            if batch:
+                frame = pd.DataFrame.from_records(batch, columns=columns)
+                columns = columns or list(frame.columns)
+                yield file, frame
+
+    def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
+        frames = []
+        offset = 0
+        for file, frame in self._chunks(path, options):
+            check_limits(frame, file, options, offset)
+            offset += len(frame)
+            frames.append(frame)
+        if not frames:
+            return pd.DataFrame()
+        merged = pd.concat(frames, ignore_index=True)
+        return merged.infer_objects()
+
+    def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        offset = 0
+        for file, frame in self._chunks(path, options):
+            check_limits(frame, file, options, offset)
+            offset += len(frame)
+            yield _as_text(frame)
+
+
+register(CsvLoader())
+register(ParquetLoader())
+register(JsonLinesLoader())

@@ -1,0 +1,137 @@
+"""Per-stage energy with CodeCarbon's OfflineEmissionsTracker (never the online one).
+
+Stages can nest: entering a sub-stage pauses its parent, so every second of the
+run belongs to exactly one stage and the per-stage figures sum to the total.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.config import EnergyConfig
+from auditor.energy.method import describe_hardware, method_set
+from auditor.evidence import Figures, Hardware, MethodSet
+
+
+@dataclass
+class Totals:
+    energy_kwh: float = 0.0
+    emissions_kg: float = 0.0
+    duration_s: float = 0.0
+    cpu_kwh: float = 0.0
+    gpu_kwh: float = 0.0
+    ram_kwh: float = 0.0
+    ram_watts: list[float] = field(default_factory=list)
+
+    def add(self, data: Any) -> None:
+        self.energy_kwh += float(data.energy_consumed)
+        self.emissions_kg += float(data.emissions)
+        self.duration_s += float(data.duration)
+        self.cpu_kwh += float(data.cpu_energy)
+        self.gpu_kwh += float(data.gpu_energy)
+        self.ram_kwh += float(data.ram_energy)
+        self.ram_watts.append(float(data.ram_power))
+
+    def figures(self) -> Figures:
+        return Figures(
+            energy_kwh=self.energy_kwh,
+            emissions_kg=self.emissions_kg,
+            duration_s=round(self.duration_s, 6),
+            cpu_kwh=self.cpu_kwh,
+            gpu_kwh=self.gpu_kwh,
+            ram_kwh=self.ram_kwh,
+        )
+
+
+def quiet_codecarbon() -> None:
+    """CodeCarbon logs at INFO on every tracker; our own progress output is enough."""
+    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+
+
+class EnergyMeter:
+    def __init__(self, config: EnergyConfig) -> None:
+        self.config = config
+        self.stages: dict[str, Totals] = {}
+        self.warnings: list[str] = []
+        self._stack: list[str] = []
+        self._tracker: Any = None
+        self._hardware: tuple[Any, Any, Any, Hardware] | None = None
+
+    def _new_tracker(self) -> Any:
+        from codecarbon import OfflineEmissionsTracker
+
+        quiet_codecarbon()
+        kwargs: dict[str, Any] = {
+            "country_iso_code": self.config.country_iso_code,
+            "measure_power_secs": self.config.measure_power_secs,
+            "tracking_mode": "process",
+            "output_methods": [],  # no emissions.csv; the evidence is the record
+            "log_level": "error",
+            "allow_multiple_runs": True,
+            "pue": self.config.pue,
+        }
+        if self.config.region:
+            kwargs["region"] = self.config.region
+        if self.config.force_cpu_power_w is not None:
+            kwargs["force_cpu_power"] = self.config.force_cpu_power_w
+        if self.config.force_ram_power_w is not None:
+            kwargs["force_ram_power"] = self.config.force_ram_power_w
+        return OfflineEmissionsTracker(**kwargs)
+
+    def _start(self, name: str) -> None:
+        tracker = self._new_tracker()
+        tracker.start()
+        if self._hardware is None:
+            self._hardware = describe_hardware(tracker)
+        self._tracker = tracker
+        self.stages.setdefault(name, Totals())
+
+    def _stop(self, name: str) -> None:
+        tracker, self._tracker = self._tracker, None
+        if tracker is None:
+            return
+        # stop() swallows its own exceptions and returns None; then the figures are lost.
+        if tracker.stop() is None or tracker.final_emissions_data is None:
+            self.warnings.append(f"CodeCarbon lost the measurement for stage {name!r} (stop() returned None)")
+            return
+        self.stages[name].add(tracker.final_emissions_data)
+
+    @contextmanager
+    def track(self, name: str) -> Iterator[None]:
+        if self._stack:
+            self._stop(self._stack[-1])
+        self._stack.append(name)
+        self._start(name)
+        try:
+            yield
+        finally:
+            self._stop(name)
+            self._stack.pop()
+            if self._stack:
+                self._start(self._stack[-1])
+
+    def total(self) -> Figures:
+        total = Totals()
+        for stage in self.stages.values():
+            total.energy_kwh += stage.energy_kwh
+            total.emissions_kg += stage.emissions_kg
+            total.duration_s += stage.duration_s
+            total.cpu_kwh += stage.cpu_kwh
+            total.gpu_kwh += stage.gpu_kwh
+            total.ram_kwh += stage.ram_kwh
+        return total.figures()
+
+    def hardware(self) -> Hardware | None:
+        return self._hardware[3] if self._hardware else None
+
+    def methods(self) -> MethodSet | None:
+        if self._hardware is None:
+            return None
+        cpu, gpu, ram, _ = self._hardware
+        watts = [w for stage in self.stages.values() for w in stage.ram_watts]
+        ram_watts = round(sum(watts) / len(watts), 3) if watts else None
+        return method_set(cpu, gpu, ram, self.total().gpu_kwh, ram_watts, self.config)

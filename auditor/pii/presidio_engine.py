@@ -1,0 +1,182 @@
+"""Presidio, configured offline, and the batch functions that workers run.
+
+Everything a worker needs travels in ``EngineSettings`` (plain, hashable
+data), so the same functions run in-process, in a process pool or on a
+dask.distributed worker and give identical results.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from auditor.config import PiiConfig
+from auditor.errors import InputError
+from auditor.pii.domains import install_offline_extractor
+from auditor.pii.entities import DEFAULT_ENTITIES, SPECIAL_CATEGORY_TERMS
+from auditor.pii.fast import Span
+
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
+# spaCy's parser is not used by any Presidio recognizer; the tagger and lemmatizer
+# stay because Presidio's context enhancer compares lemmas with context words.
+DISABLED_PIPES = ("parser",)
+_DIGIT_ENTITIES = frozenset(
+    {
+        "PHONE_NUMBER",
+        "CREDIT_CARD",
+        "US_SSN",
+        "IBAN_CODE",
+        "UK_NHS",
+        "US_PASSPORT",
+        "MEDICAL_LICENSE",
+        "US_BANK_NUMBER",
+        "US_DRIVER_LICENSE",
+        "US_ITIN",
+    }
+)
+_DURATION = re.compile(r"^\d+(\.\d+)?\s*(years?|yrs?|months?|weeks?|days?|hours?|minutes?)$", re.IGNORECASE)
+_NUMBER = re.compile(r"^[\d\s.,]+$")
+_BIRTH = re.compile(r"\b(born|birth|dob|birthday|birthdate)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    spacy_model: str
+    score_threshold: float
+    entities: tuple[str, ...]
+    allow_list: tuple[str, ...]
+    deny_lists: tuple[tuple[str, tuple[str, ...]], ...]
+    custom: tuple[tuple[str, str, str, float, tuple[str, ...]], ...]
+
+    @classmethod
+    def from_config(cls, config: PiiConfig) -> EngineSettings:
+        deny = {**{k: list(v) for k, v in SPECIAL_CATEGORY_TERMS.items()}}
+        for entity, terms in config.deny_lists.items():
+            deny.setdefault(entity, []).extend(terms)
+        entities = tuple(config.entities) if config.entities else DEFAULT_ENTITIES
+        extra = tuple(sorted(set(deny) | {c.entity for c in config.custom_recognizers}))
+        return cls(
+            spacy_model=config.spacy_model,
+            score_threshold=config.score_threshold,
+            entities=tuple(dict.fromkeys(entities + extra)),
+            allow_list=tuple(config.allow_list),
+            deny_lists=tuple((k, tuple(v)) for k, v in sorted(deny.items())),
+            custom=tuple((c.name, c.entity, c.pattern, c.score, tuple(c.context)) for c in config.custom_recognizers),
+        )
+
+
+def check_model_installed(name: str) -> None:
+    """Presidio would try to download a missing model; refuse instead, with a clear line."""
+    import spacy.util
+
+    if not spacy.util.is_package(name):
+        raise InputError(f"spaCy model {name!r} is not installed (pii.spacy_model); auditor never downloads models")
+
+
+@lru_cache(maxsize=4)
+def get_analyzer(settings: EngineSettings) -> Any:
+    """Build (once per process) an AnalyzerEngine on the configured spaCy package."""
+    install_offline_extractor()
+    for name in ("presidio-analyzer", "presidio_analyzer"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    check_model_installed(settings.spacy_model)
+    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    provider = NlpEngineProvider(
+        nlp_configuration={
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": "en", "model_name": settings.spacy_model}],
+        }
+    )
+    nlp_engine: Any = provider.create_engine()
+    for pipeline in nlp_engine.nlp.values():
+        for pipe in DISABLED_PIPES:
+            if pipe in pipeline.pipe_names:
+                pipeline.disable_pipe(pipe)
+    analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
+    for entity, terms in settings.deny_lists:
+        analyzer.registry.add_recognizer(
+            PatternRecognizer(supported_entity=entity, deny_list=list(terms), name=f"deny_{entity.lower()}")
+        )
+    for name, entity, pattern, score, context in settings.custom:
+        analyzer.registry.add_recognizer(
+            PatternRecognizer(
+                supported_entity=entity, name=name, patterns=[Pattern(name, pattern, score)], context=list(context)
+            )
+        )
+    return analyzer
+
+
+def _entities_for(text: str, selected: tuple[str, ...]) -> list[str]:
+    """Skip recognizers that cannot match: no digits means no phone, card or SSN."""
+    digits = sum(ch.isdigit() for ch in text)
+    wanted = []
+    for entity in selected:
+        if entity in _DIGIT_ENTITIES and digits < 6:
+            continue
+        if entity == "EMAIL_ADDRESS" and "@" not in text:
+            continue
+        if entity == "IP_ADDRESS" and not (digits >= 4 and "." in text) and text.count(":") < 2:
+            continue
+        if entity == "URL" and "." not in text:
+            continue
+        if entity == "CRYPTO" and len(text) < 26:
+            continue
+        wanted.append(entity)
+    return wanted
+
+
+def _keep(entity: str, matched: str, text: str) -> bool:
+    """Drop Presidio's best-known false positives.
+
+    A date in free text ("last three months", "2015", "8 years") is personal data
+    only as a date of birth, so DATE_TIME needs a birth cue in the same text.
+    """
+    if entity != "DATE_TIME":
+        return True
+    if _DURATION.match(matched) or _NUMBER.match(matched):
+        return False
+    return bool(_BIRTH.search(text))
+
+
+def analyze_texts(settings: EngineSettings, texts: list[str], context: tuple[str, ...]) -> list[list[Span]]:
+    """Full Presidio analysis (NER plus all pattern recognizers) of each text."""
+    analyzer = get_analyzer(settings)
+    results: list[list[Span]] = []
+    artifacts = analyzer.nlp_engine.process_batch(texts, language="en", batch_size=64)
+    for text, nlp_artifacts in artifacts:
+        spans = []
+        for r in analyzer.analyze(
+            text,
+            language="en",
+            entities=_entities_for(text, settings.entities),
+            nlp_artifacts=nlp_artifacts,
+            context=list(context),
+            score_threshold=settings.score_threshold,
+            allow_list=list(settings.allow_list) or None,
+        ):
+            if _keep(r.entity_type, text[r.start : r.end], text):
+                spans.append(Span(r.entity_type, r.start, r.end, float(r.score)))
+        results.append(spans)
+    return results
+
+
+def ner_coverage(settings: EngineSettings, values: list[str]) -> dict[str, float]:
+    """Share of values that an NER entity covers for at least half their length (column-level evidence)."""
+    if not values:
+        return {}
+    analyzer = get_analyzer(settings)
+    hits: dict[str, int] = {}
+    wanted = [e for e in NER_ENTITIES if e in settings.entities]
+    for text, nlp_artifacts in analyzer.nlp_engine.process_batch(values, language="en", batch_size=128):
+        covered: dict[str, int] = {}
+        for r in analyzer.analyze(text, language="en", entities=wanted, nlp_artifacts=nlp_artifacts):
+            covered[r.entity_type] = covered.get(r.entity_type, 0) + (r.end - r.start)
+        for entity, chars in covered.items():
+            if chars * 2 >= len(text.strip()):
+                hits[entity] = hits.get(entity, 0) + 1
+    return {entity: count / len(values) for entity, count in hits.items()}

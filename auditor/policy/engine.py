@@ -1,0 +1,195 @@
+"""The policy engine: packs + waivers + evidence -> one verdict per control, and the gate.
+
+It reads only the evidence document (never a stage). Fail-closed rules:
+- a control whose stage errored, or whose evidence is missing, is ``error``;
+- an ``error`` always blocks the gate, whatever its severity;
+- a stage error blocks the gate even if no control depends on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import cel
+
+from auditor.config import SEVERITIES, Severity
+from auditor.evidence import STATUSES, ControlResult, ControlStatus, StageRecord, Summary, Waiver
+from auditor.policy.loader import LoadedPack
+from auditor.policy.model import CelCheck, Control, MetricCheck, WaiverEntry
+from auditor.policy.paths import MissingEvidence, lookup
+
+STAGE_OF = {"run": "data", "data": "data", "pii": "pii", "training": "train", "audit": "audit", "energy": "energy"}
+_ROOT_USE = re.compile(r"(?<![\w.\"'])(" + "|".join(STAGE_OF) + r")\b")
+
+
+def _as_doubles(value: Any) -> Any:
+    """CEL does not mix int and double; every evidence number is a double in policy expressions."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_as_doubles(v) for v in value]
+    return value
+
+
+def _stages_used(control: Control) -> list[str]:
+    check = control.check
+    text = check.metric if isinstance(check, MetricCheck) else f"{check.cel} {check.observed or ''}"
+    return sorted({STAGE_OF[root] for root in _ROOT_USE.findall(text)})
+
+
+def _resolve(value: Any, params: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("$"):
+        return params[value[1:]]
+    return value
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} is {value!r}, not a number")
+    return float(value)
+
+
+def _compare(op: str, observed: Any, target: Any) -> bool:
+    if op in {"<=", "<", ">=", ">"}:
+        a, b = _number(observed, "observed value"), _number(target, "threshold")
+        return {"<=": a <= b, "<": a < b, ">=": a >= b, ">": a > b}[op]
+    if op == "==":
+        return bool(observed == target)
+    if op == "!=":
+        return bool(observed != target)
+    if op in {"in", "not in"}:
+        inside = observed in target if isinstance(target, list) else False
+        return inside if op == "in" else not inside
+    if op in {"empty", "not empty"}:
+        empty = len(observed) == 0
+        return empty if op == "empty" else not empty
+    if op == "present":
+        return True
+    if op in {"true", "false"}:
+        return observed is (op == "true")
+    raise ValueError(f"unknown operator {op}")
+
+
+def _expected(control: Control, params: dict[str, Any]) -> str:
+    if control.expected:
+        return re.sub(r"\$(\w+)", lambda m: str(params.get(m.group(1), m.group(0))), control.expected)
+    check = control.check
+    assert isinstance(check, MetricCheck)
+    if check.op in {"empty", "not empty", "present", "true", "false"}:
+        return check.op
+    return f"{check.op} {_resolve(check.value, params)}"
+
+
+def _evaluate(control: Control, params: dict[str, Any], document: dict[str, Any]) -> tuple[ControlStatus, Any, str]:
+    check = control.check
+    try:
+        if isinstance(check, MetricCheck):
+            observed = lookup(document, check.metric)
+            passed = _compare(check.op, observed, _resolve(check.value, params))
+        else:
+            assert isinstance(check, CelCheck)
+            context = {**_as_doubles(document), "params": _as_doubles(params)}
+            result = cel.evaluate(check.cel, context)
+            if not isinstance(result, bool):
+                return "error", None, f"CEL check returned {type(result).__name__}, not a boolean"
+            passed = result
+            observed = cel.evaluate(check.observed, context) if check.observed else None
+    except MissingEvidence as exc:
+        return "error", None, str(exc)
+    except (TypeError, ValueError, KeyError) as exc:
+        return "error", None, f"check could not be evaluated: {exc}"
+    return ("pass" if passed else "fail"), observed, "target met" if passed else "target not met"
+
+
+def _waiver_for(control_id: str, waivers: list[WaiverEntry], today: dt.date) -> tuple[WaiverEntry | None, str]:
+    matching = [w for w in waivers if w.control == control_id]
+    valid = [w for w in matching if w.expires >= today]
+    if valid:
+        return valid[0], ""
+    if matching:
+        return None, f"; waiver expired on {max(w.expires for w in matching).isoformat()}"
+    return None, ""
+
+
+def evaluate_controls(
+    packs: list[LoadedPack],
+    document: dict[str, Any],
+    stages: list[StageRecord],
+    waivers: list[WaiverEntry],
+    today: dt.date,
+) -> list[ControlResult]:
+    by_stage = {s.name: s for s in stages}
+    results = []
+    for loaded in packs:
+        for control in loaded.pack.controls:
+            observed: Any = None
+            status: ControlStatus
+            problem = next(
+                (by_stage[s] for s in _stages_used(control) if s in by_stage and by_stage[s].status != "ok"), None
+            )
+            if problem is not None and problem.status == "error":
+                status, reason = "error", f"stage {problem.name} failed: {problem.error}"
+            elif problem is not None:
+                status, reason = (
+                    "skipped",
+                    f"stage {problem.name} was skipped: {problem.error or 'disabled in the config'}",
+                )
+            else:
+                status, observed, reason = _evaluate(control, loaded.params, document)
+            waiver, note = _waiver_for(control.id, waivers, today) if status in {"fail", "error"} else (None, "")
+            if waiver is not None:
+                until = waiver.expires.isoformat()
+                reason = f"{status} ({reason}), waived until {until} by {waiver.approver}: {waiver.justification}"
+                status = "waived"
+            results.append(
+                ControlResult(
+                    id=control.id,
+                    pack=loaded.pack.id,
+                    pack_version=loaded.pack.version,
+                    title=control.title,
+                    description=control.description.strip(),
+                    severity=control.severity,
+                    refs=list(control.refs),
+                    status=status,
+                    observed=observed,
+                    expected=_expected(control, loaded.params),
+                    reason=reason + note,
+                    remediation=control.remediation.strip(),
+                    waiver=None
+                    if waiver is None
+                    else Waiver(
+                        control=waiver.control,
+                        justification=waiver.justification,
+                        approver=waiver.approver,
+                        expires=waiver.expires.isoformat(),
+                    ),
+                )
+            )
+    return results
+
+
+def _rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+def gate(
+    controls: list[ControlResult], stages: list[StageRecord], fail_on: Severity, warn_on: Severity
+) -> tuple[Summary, str]:
+    counts = {status: sum(1 for c in controls if c.status == status) for status in STATUSES}
+    blocking = [
+        c.id for c in controls if c.status == "error" or (c.status == "fail" and _rank(c.severity) >= _rank(fail_on))
+    ]
+    blocking += [f"stage:{s.name}" for s in stages if s.status == "error"]
+    warnings = [c.id for c in controls if c.status == "fail" and _rank(warn_on) <= _rank(c.severity) < _rank(fail_on)]
+    line = (
+        f"{counts['pass']} passed, {counts['fail']} failed, {counts['waived']} waived, "
+        f"{counts['error']} error{'s' if counts['error'] != 1 else ''}, {counts['skipped']} skipped"
+    )
+    summary = Summary(counts=counts, line=line, fail_on=fail_on, warn_on=warn_on, blocking=blocking, warnings=warnings)
+    return summary, "fail" if blocking else "pass"

@@ -1,0 +1,84 @@
+"""Policy packs and waivers: file formats, validated with pydantic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from auditor.config import Severity
+
+Op = Literal["<=", "<", ">=", ">", "==", "!=", "in", "not in", "empty", "not empty", "present", "true", "false"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Param(_Strict):
+    default: float | int | bool | str
+    description: str
+
+
+class MetricCheck(_Strict):
+    """``{metric: training.privacy.epsilon, op: "<=", value: $max_epsilon}``"""
+
+    metric: str
+    op: Op
+    value: Any = None
+
+
+class CelCheck(_Strict):
+    """A CEL expression over the evidence that must be true to pass."""
+
+    cel: str
+    observed: str | None = Field(None, description="CEL expression whose value the report shows as observed.")
+
+
+class Control(_Strict):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+    title: str = Field(min_length=3)
+    description: str = Field(min_length=3)
+    severity: Severity
+    refs: list[str] = Field(min_length=1)
+    remediation: str = Field(min_length=3)
+    expected: str | None = Field(None, description="Human wording of the target; derived for metric checks.")
+    check: MetricCheck | CelCheck
+
+
+class Pack(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    title: str
+    description: str
+    params: dict[str, Param] = Field(default_factory=dict)
+    controls: list[Control] = Field(min_length=1)
+
+    @field_validator("controls")
+    @classmethod
+    def _unique(cls, controls: list[Control]) -> list[Control]:
+        seen: set[str] = set()
+        for control in controls:
+            if control.id in seen:
+                raise ValueError(f"duplicate control id {control.id}")
+            seen.add(control.id)
+        return controls
+
+
+class WaiverEntry(_Strict):
+    control: str
+    justification: str
+    approver: str = Field(min_length=1)
+    expires: dt.date
+
+    @field_validator("justification")
+    @classmethod
+    def _justified(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a waiver needs a justification")
+        return value
+
+
+class WaiverFile(_Strict):
+    waivers: list[WaiverEntry]

@@ -1,0 +1,61 @@
+"""Metric paths into the evidence (``training.privacy.epsilon``): lookup and static validation."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+ROOTS = ("run", "data", "pii", "training", "audit", "energy", "stages", "params")
+
+
+class MissingEvidence(Exception):
+    """The path leads to a missing or null value."""
+
+
+def lookup(document: dict[str, Any], path: str) -> Any:
+    node: Any = document
+    walked = []
+    for part in path.split("."):
+        walked.append(part)
+        if not isinstance(node, dict) or part not in node:
+            raise MissingEvidence(f"evidence has no {'.'.join(walked)}")
+        node = node[part]
+        if node is None:
+            raise MissingEvidence(f"{'.'.join(walked)} is null (its stage did not produce it)")
+    return node
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict[str, Any]:
+    from auditor.evidence import Evidence
+
+    return Evidence.model_json_schema()
+
+
+def _resolve(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """All concrete alternatives of a schema node ($ref and anyOf resolved)."""
+    if "$ref" in node:
+        name = node["$ref"].rsplit("/", 1)[-1]
+        return _resolve(_schema()["$defs"][name])
+    if "anyOf" in node:
+        return [alt for option in node["anyOf"] for alt in _resolve(option)]
+    return [node]
+
+
+def path_exists(path: str) -> bool:
+    """Whether ``path`` names a field of the Evidence schema (any key is allowed inside maps)."""
+    nodes = [_schema()]
+    for part in path.split("."):
+        following = []
+        for node in nodes:
+            for alt in _resolve(node):
+                if alt.get("type") == "object" and part in alt.get("properties", {}):
+                    following.append(alt["properties"][part])
+                elif alt.get("type") == "object" and isinstance(alt.get("additionalProperties"), dict):
+                    following.append(alt["additionalProperties"])
+                elif alt.get("type") == "object" and alt.get("additionalProperties") is True:
+                    following.append({})
+        if not following:
+            return False
+        nodes = following
+    return True

@@ -1,0 +1,6 @@
+"""Renderers: pure functions of the Evidence, one per output format."""
+
+from auditor.render.base import RENDERERS, RenderContext, Renderer
+from auditor.render.writer import render_outputs, write_outputs
+
+__all__ = ["RENDERERS", "RenderContext", "Renderer", "render_outputs", "write_outputs"]

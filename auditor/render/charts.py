@@ -1,0 +1,185 @@
+"""Charts as inline SVG, drawn by matplotlib from evidence values only.
+
+No pyplot and no global state: each chart is its own Figure, rendered with
+the SVG backend under fixed settings, so the same evidence gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+
+from auditor.evidence import Evidence
+
+INK = "#1f2937"
+DP = "#2563eb"
+BASE = "#9ca3af"
+ACCENT = "#059669"
+WARN = "#d97706"
+RC: dict[str, Any] = {
+    "svg.hashsalt": "auditor",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "svg.id": "chart",
+    "font.size": 8,
+    "axes.edgecolor": "#d1d5db",
+    "axes.labelcolor": INK,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def _svg(draw: Callable[[Axes], None], width: float = 6.4, height: float = 2.4) -> str:
+    with matplotlib.rc_context(RC):  # type: ignore[arg-type]  # keys are valid rcParams
+        figure = Figure(figsize=(width, height), dpi=72)
+        FigureCanvasSVG(figure)
+        axes = figure.add_subplot()
+        draw(axes)
+        figure.tight_layout()
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    # Comments only repeat the labels (already escaped by matplotlib); drop them.
+    return re.sub(r"<!--.*?-->\n?", "", text[text.index("<svg") :], flags=re.S)
+
+
+def epsilon_curve(ev: Evidence) -> str | None:
+    if ev.training is None or ev.training.privacy is None or not ev.training.privacy.epsilon_curve:
+        return None
+    privacy = ev.training.privacy
+
+    def draw(ax: Axes) -> None:
+        steps = [p[0] for p in privacy.epsilon_curve]
+        eps = [p[1] for p in privacy.epsilon_curve]
+        ax.plot(steps, eps, color=DP, linewidth=1.8, label=f"ε ({privacy.accountant.upper()})")
+        if privacy.target_epsilon is not None:
+            ax.axhline(privacy.target_epsilon, color=WARN, linestyle="--", linewidth=1, label="target ε")
+        ax.set_xlabel("optimizer steps")
+        ax.set_ylabel(f"ε at δ = {privacy.delta:.1e}")
+        ax.legend(frameon=False, loc="lower right")
+
+    return _svg(draw)
+
+
+def training_curves(ev: Evidence) -> str | None:
+    t = ev.training
+    if t is None or not t.curve:
+        return None
+
+    def draw(ax: Axes) -> None:
+        ax.plot(
+            [p.epoch for p in t.curve],
+            [p.val_accuracy for p in t.curve],
+            color=DP,
+            marker="o",
+            markersize=3,
+            label="DP" if t.privacy else "model",
+        )
+        if t.baseline is not None:
+            ax.plot(
+                [p.epoch for p in t.baseline.curve],
+                [p.val_accuracy for p in t.baseline.curve],
+                color=BASE,
+                marker="o",
+                markersize=3,
+                label="non-private baseline",
+            )
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("held-out accuracy")
+        ax.legend(frameon=False, loc="lower right")
+
+    return _svg(draw, height=2.2)
+
+
+def stage_energy(ev: Evidence) -> str | None:
+    if ev.energy is None or not ev.energy.stages:
+        return None
+    stages = ev.energy.stages
+
+    def draw(ax: Axes) -> None:
+        names = list(stages)
+        values = [stages[n].energy_kwh * 1000 for n in names]
+        bars = ax.barh(names, values, color=ACCENT)
+        ax.invert_yaxis()
+        ax.set_xlabel("energy (Wh)")
+        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=3, fontsize=7)
+
+    return _svg(draw, height=0.5 + 0.3 * len(stages))
+
+
+def what_if(ev: Evidence) -> str | None:
+    if ev.energy is None or not ev.energy.what_if:
+        return None
+    energy = ev.energy
+
+    def draw(ax: Axes) -> None:
+        labels = [f"{w.country_iso_code} ({w.carbon_intensity_g_per_kwh:.0f} g/kWh)" for w in energy.what_if]
+        values = [w.emissions_kg * 1000 for w in energy.what_if]
+        colors = [DP if w.country_iso_code == energy.country_iso_code else BASE for w in energy.what_if]
+        bars = ax.barh(labels, values, color=colors)
+        ax.invert_yaxis()
+        ax.set_xlabel("emissions of this run's energy (g CO₂e)")
+        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=3, fontsize=7)
+
+    return _svg(draw, height=0.5 + 0.3 * len(energy.what_if))
+
+
+def pii_heatmap(ev: Evidence) -> str | None:
+    if ev.pii is None:
+        return None
+    columns = [c for c in ev.pii.columns if c.entities]
+    entities = sorted({e for c in columns for e in c.entities})
+    if not columns:
+        return None
+
+    def draw(ax: Axes) -> None:
+        grid = [[c.entities.get(e, 0) / max(c.non_null, 1) for e in entities] for c in columns]
+        # Vector cells (pcolormesh), not imshow: a raster would be a data: URI the PDF fetcher refuses.
+        ax.pcolormesh(grid, cmap="Blues", vmin=0, vmax=1, edgecolors="white", linewidth=0.5)
+        ax.invert_yaxis()
+        ax.set_xticks(
+            [j + 0.5 for j in range(len(entities))],
+            [e.replace("_", " ").lower() for e in entities],
+            rotation=35,
+            ha="right",
+            fontsize=6.5,
+        )
+        ax.set_yticks([i + 0.5 for i in range(len(columns))], [c.name[:28] for c in columns], fontsize=7)
+        ax.tick_params(length=0)
+        for i, row in enumerate(grid):
+            for j, share in enumerate(row):
+                count = columns[i].entities.get(entities[j], 0)
+                if count:
+                    ax.text(
+                        j + 0.5,
+                        i + 0.5,
+                        f"{count:,}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if share > 0.5 else INK,
+                    )
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+
+    return _svg(draw, width=6.6, height=1.4 + 0.28 * len(columns))
+
+
+def charts(ev: Evidence) -> dict[str, str | None]:
+    return {
+        "epsilon": epsilon_curve(ev),
+        "curves": training_curves(ev),
+        "stages": stage_energy(ev),
+        "what_if": what_if(ev),
+        "pii": pii_heatmap(ev),
+        "roc": None,
+    }

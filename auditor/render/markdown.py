@@ -1,0 +1,63 @@
+"""``summary.md``: short, for pull-request comments and ``$GITHUB_STEP_SUMMARY``."""
+
+from __future__ import annotations
+
+from auditor.evidence import Evidence
+from auditor.render.base import RenderContext, Renderer, register
+from auditor.render.fmt import energy, mass, num, observed, pct
+
+ICONS = {"pass": "✅", "fail": "❌", "error": "⛔", "waived": "⚠️", "skipped": "⏭️"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def summary_markdown(ev: Evidence) -> str:
+    lines = [
+        f"## auditor: {'✅ PASS' if ev.verdict == 'pass' else '❌ FAIL'} — {_cell(ev.run.project)}",
+        "",
+        f"**{ev.summary.line}** · run `{ev.run.id[:12]}` · {ev.run.started_at}",
+        "",
+    ]
+    t = ev.training
+    facts = []
+    if t and t.privacy:
+        facts.append(f"ε = {num(t.privacy.epsilon)} (δ = {num(t.privacy.delta)}, {t.privacy.accountant})")
+    if t:
+        base = f" vs {pct(t.baseline.metrics.accuracy)} without DP" if t.baseline else ""
+        facts.append(f"accuracy {pct(t.metrics.accuracy)}{base}")
+    if ev.pii:
+        facts.append(f"{num(ev.pii.rows_with_pii)} of {num(ev.pii.rows_scanned)} rows contain personal data")
+    if ev.energy:
+        facts.append(
+            f"{energy(ev.energy.total.energy_kwh)}, {mass(ev.energy.total.emissions_kg)} ({ev.energy.country_iso_code})"
+        )
+    lines += [f"- {f}" for f in facts] + [""]
+    shown = [c for c in ev.controls if c.status != "pass"]
+    if shown:
+        lines += ["| | Control | Severity | Observed | Expected |", "|---|---|---|---|---|"]
+        for c in shown:
+            lines.append(
+                f"| {ICONS[c.status]} | **{c.id}** {_cell(c.title)} | {c.severity} "
+                f"| {_cell(observed(c.observed))} | {_cell(c.expected)} |"
+            )
+        lines.append("")
+    errors = [s for s in ev.stages if s.status == "error"]
+    for stage in errors:
+        lines.append(f"> ⛔ stage **{stage.name}** failed: {_cell(stage.error or '')}")
+    if errors:
+        lines.append("")
+    lines.append("<sub>Personal data is never reproduced here; see report.pdf for the full audit.</sub>")
+    return "\n".join(lines) + "\n"
+
+
+class MarkdownRenderer(Renderer):
+    name = "markdown"
+    filename = "summary.md"
+
+    def render(self, evidence: Evidence, context: RenderContext) -> bytes:
+        return summary_markdown(evidence).encode("utf-8")
+
+
+register(MarkdownRenderer())

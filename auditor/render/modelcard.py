@@ -1,0 +1,119 @@
+"""A Hugging Face-style model card (``README.md`` with YAML metadata)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from auditor.evidence import Evidence
+from auditor.render.base import RenderContext, Renderer, register
+from auditor.render.fmt import energy, mass, num, pct
+
+
+def card_metadata(ev: Evidence) -> dict[str, Any]:
+    meta: dict[str, Any] = {"tags": ["tabular-classification", "auditor"], "library_name": "pytorch"}
+    t = ev.training
+    if t is not None and t.privacy is not None:
+        meta["tags"] += ["differential-privacy", "opacus"]
+        meta["differential_privacy"] = {
+            "epsilon": round(t.privacy.epsilon, 4),
+            "delta": t.privacy.delta,
+            "accountant": t.privacy.accountant,
+            "unit": t.privacy.unit,
+            "noise_multiplier": round(t.privacy.noise_multiplier, 6),
+            "max_grad_norm": t.privacy.max_grad_norm,
+        }
+    if ev.energy is not None:
+        e = ev.energy
+        hardware = f"{e.hardware.cpu_model} ({e.hardware.cpu_count} threads)"
+        if e.hardware.gpu_model:
+            hardware += f", {e.hardware.gpu_count} x {e.hardware.gpu_model}"
+        train = [s for name, s in e.stages.items() if name.startswith("train")]
+        meta["co2_eq_emissions"] = {
+            "emissions": round(sum(s.emissions_kg for s in train) * 1000, 6),
+            "source": (
+                f"CodeCarbon {ev.run.versions.codecarbon} OfflineEmissionsTracker "
+                f"({e.method.cpu.status} CPU power), via auditor"
+            ),
+            "training_type": "pre-training",
+            "geographical_location": f"{e.country_name} ({e.country_iso_code})",
+            "hardware_used": hardware,
+        }
+    return meta
+
+
+def model_card(ev: Evidence) -> str:
+    t = ev.training
+    lines = ["---", yaml.safe_dump(card_metadata(ev), sort_keys=True, allow_unicode=True).rstrip(), "---", ""]
+    lines += [f"# {ev.run.system or ev.run.project}", ""]
+    lines += [
+        f"Audited by auditor {ev.run.versions.auditor} on {ev.run.started_at}: "
+        f"**{ev.verdict.upper()}** ({ev.summary.line}).",
+        "",
+    ]
+    if t is not None:
+        lines += ["## Model", "", f"- Architecture: {t.model.architecture} ({num(t.model.parameters)} parameters)"]
+        lines += [f"- Task: {t.model.task} classification of `{ev.data.target}` ({', '.join(t.model.classes)})"]
+        lines += [f"- Features ({len(t.features)}): {', '.join(t.features)}", ""]
+        lines += ["## Privacy", ""]
+        if t.privacy is not None:
+            p = t.privacy
+            lines += [
+                f"Trained with DP-SGD (Opacus {ev.run.versions.opacus}): "
+                f"({num(p.epsilon)}, {num(p.delta)})-DP for {p.unit}, "
+                f"{p.accountant.upper()} accountant, noise multiplier {num(p.noise_multiplier)}, "
+                f"clipping norm {p.max_grad_norm}, "
+                f"{p.steps} steps with Poisson sampling (q = {num(p.sample_rate)}).",
+                "",
+            ]
+        else:
+            lines += ["Trained **without** differential privacy.", ""]
+        excluded = ", ".join(x.name for x in t.excluded_columns)
+        lines += [
+            f"Columns excluded from the features: {excluded or 'none'}. "
+            "Direct identifiers found by the PII scan are never features.",
+            "",
+        ]
+        lines += ["## Evaluation", "", "| Metric | Non-private baseline | This model |", "|---|---|---|"]
+        for key in ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc"):
+            base = num(getattr(t.baseline.metrics, key), 4) if t.baseline else "n/a"
+            lines.append(f"| {key} | {base} | {num(getattr(t.metrics, key), 4)} |")
+        lines.append("")
+        if t.groups is not None:
+            lines += [
+                f"Accuracy gap across `{t.groups.attribute}` groups: {num(t.groups.gap_dp, 4)} "
+                f"(baseline {num(t.groups.gap_baseline, 4)}).",
+                "",
+            ]
+    if ev.energy is not None:
+        e = ev.energy
+        lines += ["## Sustainability", ""]
+        lines += [
+            f"Whole audited run: {energy(e.total.energy_kwh)}, {mass(e.total.emissions_kg)} "
+            f"at {num(e.carbon_intensity_g_per_kwh)} g/kWh "
+            f"({e.country_name}, location-based), PUE {e.pue}. CPU energy {e.method.cpu.status}: {e.method.cpu.how}.",
+            "",
+        ]
+        if t is not None:
+            lines += [f"Training compute: {t.flops_estimate:.3e} FLOP; training time {num(t.training_seconds)} s.", ""]
+    if ev.pii is not None:
+        lines += ["## Training data", ""]
+        lines += [
+            f"{num(ev.data.rows)} rows (SHA-256 `{ev.data.sha256}`). The PII scan found personal data in "
+            f"{pct(ev.pii.rows_with_pii / ev.pii.rows_scanned if ev.pii.rows_scanned else 0)} of rows; "
+            f"direct-identifier columns: {', '.join(ev.pii.direct_identifiers) or 'none'}.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+class ModelCardRenderer(Renderer):
+    name = "modelcard"
+    filename = "README.md"
+
+    def render(self, evidence: Evidence, context: RenderContext) -> bytes:
+        return model_card(evidence).encode("utf-8")
+
+
+register(ModelCardRenderer())

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from auditor.stages.base import RunContext, Stage, register
+from auditor.train.preprocess import prepare_tabular
+from auditor.train.stage import train_models
+
+
+class TrainStage(Stage):
+    name = "train"
+    depends_on = ("pii",)
+
+    def run(self, ctx: RunContext) -> None:
+        config = ctx.config
+        prepared = prepare_tabular(ctx.data.frame, ctx.data.target, config.train, ctx.pii, ctx.seed)
+        runs = int(config.train.privacy.enabled) + int(config.train.baseline or not config.train.privacy.enabled)
+        ctx.progress.begin("train", total=runs * config.train.epochs, unit="epochs")
+        section, artifacts = train_models(
+            config, prepared, ctx.seed, track=ctx.meter.track, on_epoch=lambda _e, _n: ctx.progress.advance(1)
+        )
+        ctx.training = section
+        ctx.scratch["train"] = artifacts
+
+
+register(TrainStage())

@@ -1,0 +1,154 @@
+"""Privacy planning and accounting with Opacus' accountants.
+
+The plan mirrors Opacus exactly: for N rows and batch size B there are
+ceil(N/B) Poisson steps per epoch with sampling rate q = 1/ceil(N/B), so the
+accounted (σ, q, steps) are the ones the optimizer actually ran.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TypeVar
+
+from opacus.accountants import create_accountant
+from opacus.accountants.analysis import rdp as rdp_analysis
+from opacus.accountants.utils import get_noise_multiplier
+
+from auditor.config import PrivacyConfig
+from auditor.errors import InputError
+
+T = TypeVar("T")
+# Each PRV evaluation costs ~0.2-0.4 s, so the chart gets a dozen points.
+CURVE_POINTS = 12
+
+
+@dataclass(frozen=True)
+class PrivacyPlan:
+    noise_multiplier: float
+    sample_rate: float
+    steps_per_epoch: int
+    epochs: int
+    delta: float
+    delta_source: str
+    accountant: str
+    accountant_note: str | None
+    target_epsilon: float | None
+    expected_batch_size: float
+
+    @property
+    def steps(self) -> int:
+        return self.steps_per_epoch * self.epochs
+
+
+@contextmanager
+def _memoised_rdp() -> Iterator[None]:
+    """Memoise Opacus' per-order RDP term while our accounting runs.
+
+    The PRV accountant bounds its discretisation domain with RDP, and that RDP
+    term (a pure function of q, sigma and the order) dominates its run time; the
+    noise search and the epsilon curve ask for the same (q, sigma) many times.
+    The cache lives only inside this context, and results are unchanged.
+    """
+    original = rdp_analysis._compute_rdp
+    rdp_analysis._compute_rdp = functools.lru_cache(maxsize=4096)(original)
+    try:
+        yield
+    finally:
+        rdp_analysis._compute_rdp = original
+
+
+def _quietly(fn: Callable[[], T]) -> T:
+    # Opacus' PRV accountant bounds its domain with RDP and warns when the best RDP
+    # order is the largest one tried; that loosens the domain bound, not epsilon.
+    with warnings.catch_warnings(), _memoised_rdp():
+        warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+        return fn()
+
+
+def epsilon_for(accountant: str, noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
+    if steps == 0:
+        return 0.0
+    acc = create_accountant(mechanism=accountant)
+    acc.history = [(noise_multiplier, sample_rate, steps)]
+    return float(_quietly(lambda: acc.get_epsilon(delta=delta)))
+
+
+def plan_privacy(rows: int, batch_size: int, epochs: int, config: PrivacyConfig) -> PrivacyPlan:
+    steps_per_epoch = math.ceil(rows / batch_size)
+    sample_rate = 1.0 / steps_per_epoch
+    delta = config.delta if config.delta is not None else 1.0 / (10 * rows)
+    delta_source = "config" if config.delta is not None else f"1/(10·N), N = {rows}"
+    accountant, note = config.accountant, None
+    steps = steps_per_epoch * epochs
+    if config.noise_multiplier is not None:
+        sigma = config.noise_multiplier
+        target = None
+    else:
+        target = config.target_epsilon
+        assert target is not None
+        try:
+            sigma = _quietly(
+                lambda: get_noise_multiplier(
+                    target_epsilon=target,
+                    target_delta=delta,
+                    sample_rate=sample_rate,
+                    steps=steps,
+                    accountant=accountant,
+                )
+            )
+        except ValueError as exc:
+            raise InputError(f"cannot reach target_epsilon {target} with these settings: {exc}") from None
+        except Exception as exc:  # PRV's numerical domain fails for some large budgets (opacus#604)
+            if accountant != "prv":
+                raise
+            accountant = "rdp"
+            note = f"PRV accountant failed ({type(exc).__name__}); fell back to RDP, a looser upper bound"
+            sigma = _quietly(
+                lambda: get_noise_multiplier(
+                    target_epsilon=target, target_delta=delta, sample_rate=sample_rate, steps=steps, accountant="rdp"
+                )
+            )
+    return PrivacyPlan(
+        noise_multiplier=float(sigma),
+        sample_rate=sample_rate,
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        delta=delta,
+        delta_source=delta_source,
+        accountant=accountant,
+        accountant_note=note,
+        target_epsilon=target,
+        expected_batch_size=rows * sample_rate,
+    )
+
+
+def final_epsilon(plan: PrivacyPlan, steps: int) -> tuple[float, str, str | None]:
+    """Epsilon after ``steps`` steps; falls back from PRV to RDP if PRV fails, and says so."""
+    try:
+        return (
+            epsilon_for(plan.accountant, plan.noise_multiplier, plan.sample_rate, steps, plan.delta),
+            plan.accountant,
+            plan.accountant_note,
+        )
+    except Exception as exc:
+        if plan.accountant != "prv":
+            raise
+        note = f"PRV accountant failed ({type(exc).__name__}); fell back to RDP, a looser upper bound"
+        return epsilon_for("rdp", plan.noise_multiplier, plan.sample_rate, steps, plan.delta), "rdp", note
+
+
+def epsilon_curve(plan: PrivacyPlan, accountant: str, steps: int) -> list[tuple[int, float]]:
+    """Epsilon at evenly spaced steps, for the report's chart."""
+    if steps == 0:
+        return []
+    points = sorted({max(1, round(steps * i / CURVE_POINTS)) for i in range(1, CURVE_POINTS + 1)})
+    with _memoised_rdp():
+        return [
+            (s, round(epsilon_for(accountant, plan.noise_multiplier, plan.sample_rate, s, plan.delta), 6))
+            for s in points
+        ]

@@ -1,0 +1,228 @@
+"""Training loops: the non-private baseline and DP-SGD, on the same split and hyperparameters.
+
+Both loops time only the optimisation (per epoch); evaluation after each epoch
+is timed separately and never counted in seconds per epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from opacus import PrivacyEngine
+from opacus.accountants import create_accountant
+from opacus.data_loader import DPDataLoader
+from opacus.utils.batch_memory_manager import BatchMemoryManager
+from torch import nn
+
+from auditor.config import TrainConfig
+from auditor.evidence import EpochPoint
+from auditor.train.accounting import PrivacyPlan
+from auditor.train.bk import BookKeepingDPOptimizer, clipped_grads, supports_book_keeping, zero_grads
+from auditor.train.metrics import predict
+from auditor.train.tensors import BatchTensorDataset, batch_loader, poisson_batches, shuffled_batches
+
+EpochCallback = Callable[[int, int], None]
+
+
+@dataclass
+class Fit:
+    model: nn.Module
+    curve: list[EpochPoint] = field(default_factory=list)
+    epoch_seconds: list[float] = field(default_factory=list)
+    steps: int = 0
+    clipping: str = "none"
+    note: str | None = None
+
+    @property
+    def seconds_per_epoch(self) -> float:
+        return float(np.mean(self.epoch_seconds)) if self.epoch_seconds else 0.0
+
+
+def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(model.parameters(), lr=config.learning_rate)
+    return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum)
+
+
+def _record(fit: Fit, epoch: int, losses: list[float], x_test: torch.Tensor, y_test: torch.Tensor) -> None:
+    probs = predict(fit.model, x_test)
+    accuracy = float((probs.argmax(axis=1) == y_test.numpy()).mean())
+    fit.curve.append(
+        EpochPoint(
+            epoch=epoch, train_loss=round(float(np.mean(losses)) if losses else 0.0, 6), val_accuracy=round(accuracy, 6)
+        )
+    )
+
+
+def train_baseline(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    config: TrainConfig,
+    seed: int,
+    on_epoch: EpochCallback | None = None,
+) -> Fit:
+    device = next(model.parameters()).device
+    optimizer = make_optimizer(model, config)
+    criterion = nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(seed)
+    fit = Fit(model=model)
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        losses = []
+        started = time.perf_counter()
+        for xb, yb in shuffled_batches(x, y, config.batch_size, generator):
+            optimizer.zero_grad(set_to_none=True)
+            loss = criterion(model(xb.to(device)), yb.to(device))
+            torch.autograd.backward([loss])
+            optimizer.step()
+            losses.append(loss.item())
+            fit.steps += 1
+        fit.epoch_seconds.append(time.perf_counter() - started)
+        _record(fit, epoch, losses, x_test, y_test)
+        if on_epoch:
+            on_epoch(epoch, config.epochs)
+    return fit
+
+
+def choose_clipping(model: nn.Module, config: TrainConfig) -> str:
+    requested = config.privacy.clipping
+    if requested != "auto":
+        return requested
+    if supports_book_keeping(model):
+        return "bk"
+    # Ghost clipping cannot accumulate physical batches (opacus#683).
+    return "ghost" if config.batch_size <= config.max_physical_batch_size else "hooks"
+
+
+def _physical(
+    loader: DPDataLoader, optimizer: torch.optim.Optimizer, config: TrainConfig
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    if config.batch_size <= config.max_physical_batch_size:
+        yield from loader
+        return
+    with BatchMemoryManager(
+        data_loader=loader,
+        max_physical_batch_size=config.max_physical_batch_size,
+        optimizer=optimizer,
+    ) as memory_safe:
+        yield from memory_safe
+
+
+def _bk_epoch(
+    model: nn.Module,
+    optimizer: BookKeepingDPOptimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    plan: PrivacyPlan,
+    config: TrainConfig,
+    generator: torch.Generator,
+) -> list[float]:
+    device = next(model.parameters()).device
+    losses: list[float] = []
+    physical = config.max_physical_batch_size
+    for xb, yb in poisson_batches(x, y, plan.sample_rate, plan.steps_per_epoch, generator):
+        optimizer.zero_grad()
+        if len(xb) == 0:
+            zero_grads(model)
+        for i, start in enumerate(range(0, len(xb), physical)):
+            chunk_x, chunk_y = xb[start : start + physical].to(device), yb[start : start + physical].to(device)
+            per_sample = clipped_grads(model, chunk_x, chunk_y, config.privacy.max_grad_norm, accumulate=i > 0)  # type: ignore[arg-type]
+            losses.append(float(per_sample.mean()))
+        optimizer.step()
+    return losses
+
+
+def _engine_epoch(
+    train_model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loader: DPDataLoader,
+    criterion: Callable[..., torch.Tensor],
+    config: TrainConfig,
+) -> list[float]:
+    device = next(train_model.parameters()).device
+    losses: list[float] = []
+    for xb, yb in _physical(loader, optimizer, config):
+        optimizer.zero_grad()
+        loss = criterion(train_model(xb.to(device)), yb.to(device))
+        loss.backward()  # type: ignore[no-untyped-call]  # ghost clipping overrides backward()
+        losses.append(float(loss.item()) if len(xb) else 0.0)
+        optimizer.step()
+    return losses
+
+
+def train_private(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    x_test: torch.Tensor,
+    y_test: torch.Tensor,
+    config: TrainConfig,
+    plan: PrivacyPlan,
+    seed: int,
+    on_epoch: EpochCallback | None = None,
+) -> tuple[Fit, int]:
+    """DP-SGD with Opacus; returns the fit and the number of optimizer steps the accountant saw."""
+    device = next(model.parameters()).device
+    clipping = choose_clipping(model, config)
+    sampler_gen = torch.Generator().manual_seed(seed)
+    noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
+    optimizer = make_optimizer(model, config)
+    accountant = create_accountant(mechanism=plan.accountant)
+    if clipping == "bk":
+        bk_optimizer = BookKeepingDPOptimizer(
+            optimizer,
+            noise_multiplier=plan.noise_multiplier,
+            max_grad_norm=config.privacy.max_grad_norm,
+            expected_batch_size=round(plan.expected_batch_size),
+            loss_reduction="mean",
+            generator=noise_gen,
+        )
+        bk_optimizer.attach_step_hook(accountant.get_optimizer_hook_fn(sample_rate=plan.sample_rate))
+
+        def run_epoch() -> list[float]:
+            return _bk_epoch(model, bk_optimizer, x, y, plan, config, sampler_gen)
+    else:
+        engine = PrivacyEngine(accountant=plan.accountant, secure_mode=False)
+        engine.accountant = accountant
+        base = batch_loader(BatchTensorDataset(x, y), config.batch_size)
+        kwargs = {
+            "module": model,
+            "optimizer": optimizer,
+            "data_loader": base,
+            "noise_multiplier": plan.noise_multiplier,
+            "max_grad_norm": config.privacy.max_grad_norm,
+            "poisson_sampling": True,
+            "grad_sample_mode": clipping,
+            "noise_generator": noise_gen,
+        }
+        criterion: Callable[..., torch.Tensor] = nn.CrossEntropyLoss()
+        if clipping == "ghost":
+            train_model, dp_optimizer, criterion, loader = engine.make_private(
+                criterion=nn.CrossEntropyLoss(), **kwargs
+            )
+        else:
+            train_model, dp_optimizer, loader = engine.make_private(**kwargs)
+        loader.batch_sampler.generator = sampler_gen
+
+        def run_epoch() -> list[float]:
+            return _engine_epoch(train_model, dp_optimizer, loader, criterion, config)
+
+    fit = Fit(model=model, clipping=clipping)
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        started = time.perf_counter()
+        losses = run_epoch()
+        fit.epoch_seconds.append(time.perf_counter() - started)
+        _record(fit, epoch, losses, x_test, y_test)
+        if on_epoch:
+            on_epoch(epoch, config.epochs)
+    steps = sum(entry[2] for entry in accountant.history)
+    fit.steps = steps
+    return fit, steps

@@ -1,0 +1,132 @@
+"""The model axis: built-in tabular and image models, torchvision, and user factories.
+
+A factory is named ``package.module:function`` and is called as
+``function(input_shape=..., num_classes=...)``. Importing it runs its code,
+so a factory is trusted code, like the config that names it (docs/security.md).
+Every model passes Opacus' ModuleValidator; torchvision models are fixed first
+(BatchNorm becomes GroupNorm).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+
+from opacus.validators import ModuleValidator
+from torch import nn
+
+from auditor.errors import InputError
+
+Builder = Callable[[tuple[int, ...], int, list[int]], nn.Module]
+
+
+def _mlp(input_shape: tuple[int, ...], classes: int, hidden: list[int]) -> nn.Module:
+    layers: list[nn.Module] = [nn.Flatten()] if len(input_shape) > 1 else []
+    width = _flat(input_shape)
+    for size in hidden:
+        layers += [nn.Linear(width, size), nn.ReLU()]
+        width = size
+    layers.append(nn.Linear(width, classes))
+    return nn.Sequential(*layers)
+
+
+def _logreg(input_shape: tuple[int, ...], classes: int, hidden: list[int]) -> nn.Module:
+    return _mlp(input_shape, classes, [])
+
+
+def _cnn(input_shape: tuple[int, ...], classes: int, hidden: list[int]) -> nn.Module:
+    if len(input_shape) != 3:
+        raise InputError("model 'cnn' needs image data (train.model)")
+    channels = input_shape[0]
+    return nn.Sequential(
+        nn.Conv2d(channels, 16, 3, padding=1),
+        nn.GroupNorm(4, 16),
+        nn.ReLU(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.GroupNorm(8, 32),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(4),
+        nn.Flatten(),
+        nn.Linear(32 * 16, hidden[0] if hidden else 64),
+        nn.ReLU(),
+        nn.Linear(hidden[0] if hidden else 64, classes),
+    )
+
+
+def _flat(shape: tuple[int, ...]) -> int:
+    size = 1
+    for dim in shape:
+        size *= dim
+    return size
+
+
+BUILTIN: dict[str, Builder] = {"mlp": _mlp, "logreg": _logreg, "cnn": _cnn}
+
+
+def _torchvision(name: str, input_shape: tuple[int, ...], classes: int) -> nn.Module:
+    import torchvision.models as tvm
+
+    if name not in tvm.list_models(module=tvm):
+        raise InputError(f"unknown torchvision model {name!r} (train.model)")
+    if len(input_shape) != 3:
+        raise InputError(f"torchvision:{name} needs image data (train.model)")
+    model: nn.Module = tvm.get_model(name, weights=None, num_classes=classes)
+    return model
+
+
+def _factory(spec: str, input_shape: tuple[int, ...], classes: int) -> nn.Module:
+    module_name, _, function_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise InputError(f"cannot import model factory module {module_name!r}: {exc}") from None
+    factory = getattr(module, function_name, None)
+    if not callable(factory):
+        raise InputError(f"model factory {spec!r} is not a callable")
+    params = inspect.signature(factory).parameters
+    kwargs = {k: v for k, v in {"input_shape": input_shape, "num_classes": classes}.items() if k in params}
+    model = factory(**kwargs)
+    if not isinstance(model, nn.Module):
+        raise InputError(f"model factory {spec!r} returned {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def build_model(spec: str, input_shape: tuple[int, ...], classes: int, hidden: list[int]) -> nn.Module:
+    """Build the configured model and make it Opacus-compatible, or raise InputError naming the layers."""
+    if spec in BUILTIN:
+        model = BUILTIN[spec](input_shape, classes, hidden)
+    elif spec.startswith("torchvision:"):
+        model = _torchvision(spec.split(":", 1)[1], input_shape, classes)
+    elif ":" in spec:
+        model = _factory(spec, input_shape, classes)
+    else:
+        raise InputError(f"unknown model {spec!r}; use mlp, logreg, cnn, torchvision:<name> or module:function")
+    if ModuleValidator.validate(model, strict=False):
+        model = ModuleValidator.fix(model)
+    problems = ModuleValidator.validate(model, strict=False)
+    if problems:
+        names = sorted({type(p).__name__ + ": " + str(p).splitlines()[0] for p in problems})
+        raise InputError(f"model {spec!r} has layers Opacus cannot train privately: {'; '.join(names)[:300]}")
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def describe(model: nn.Module) -> str:
+    """A one-line architecture summary, e.g. 'Linear(31→64) · ReLU · Linear(64→2)'."""
+    parts = []
+    for module in model.modules():
+        if module is model or list(module.children()):
+            continue
+        if isinstance(module, nn.Linear):
+            parts.append(f"Linear({module.in_features}→{module.out_features})")
+        elif isinstance(module, nn.Conv2d):
+            parts.append(f"Conv2d({module.in_channels}→{module.out_channels}, k{module.kernel_size[0]})")
+        else:
+            parts.append(type(module).__name__)
+    text = " · ".join(parts)
+    return text if len(text) <= 240 else text[:237] + "..."

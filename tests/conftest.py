@@ -1,0 +1,122 @@
+"""Shared fixtures: a small copy of the bundled example, a network guard, one end-to-end run."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "credit-scoring"
+SMALL_ROWS = 800
+
+
+@dataclass
+class NetworkLog:
+    attempts: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def no_network() -> Iterator[NetworkLog]:
+    """Block and record every attempt to resolve a name or open a non-local connection."""
+    log = NetworkLog()
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def is_local(address: Any) -> bool:
+        if isinstance(address, (str, bytes)):  # AF_UNIX
+            return True
+        host = str(address[0]) if isinstance(address, tuple) else ""
+        return host in {"127.0.0.1", "::1", "localhost"}
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        if not is_local(address):
+            log.attempts.append(f"connect {address!r}")
+            raise OSError("network blocked by test")
+        return real_connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> Any:
+        if not is_local(address):
+            log.attempts.append(f"connect_ex {address!r}")
+            return 111
+        return real_connect_ex(self, address)
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in {"127.0.0.1", "::1", "localhost", None}:
+            log.attempts.append(f"getaddrinfo {host!r}")
+            raise socket.gaierror("network blocked by test")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    real_getaddrinfo = socket.getaddrinfo
+    mp = pytest.MonkeyPatch()
+    mp.setattr(socket.socket, "connect", guarded_connect)
+    mp.setattr(socket.socket, "connect_ex", guarded_connect_ex)
+    mp.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+    try:
+        yield log
+    finally:
+        mp.undo()
+
+
+def write_small_example(directory: Path, rows: int = SMALL_ROWS, **overrides: Any) -> Path:
+    """Copy the first ``rows`` rows of the example, and an audit.yaml sized for tests."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with (EXAMPLE / "loans.csv").open(newline="", encoding="utf-8") as src:
+        reader = csv.reader(src)
+        lines = [next(reader) for _ in range(rows + 1)]
+    with (directory / "loans.csv").open("w", newline="", encoding="utf-8") as dst:
+        csv.writer(dst, lineterminator="\n").writerows(lines)
+    shutil.copy(EXAMPLE / "waivers.yaml", directory / "waivers.yaml")
+    config = yaml.safe_load((EXAMPLE / "audit.yaml").read_text(encoding="utf-8"))
+    config["train"].update({"epochs": 3, "batch_size": 128})
+    config["pii"]["workers"] = 1
+    config["energy"]["measure_power_secs"] = 0.5
+    for key, value in overrides.items():
+        section, _, name = key.partition(".")
+        if name:
+            config.setdefault(section, {})[name] = value
+        else:
+            config[section] = value
+    path = directory / "audit.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_small_example(tmp_path_factory.mktemp("example"))
+
+
+@dataclass
+class E2E:
+    exit_code: int
+    stderr: str
+    out: Path
+    network: NetworkLog
+    config: Path
+
+
+@pytest.fixture(scope="session")
+def e2e(small_config: Path, tmp_path_factory: pytest.TempPathFactory) -> E2E:
+    """``audit run`` once, in-process, with the network blocked; several tests read its outputs."""
+    from auditor.cli import app
+
+    out = tmp_path_factory.mktemp("out")
+    with no_network() as log:
+        result = CliRunner().invoke(app, ["run", str(small_config), "-o", str(out)])
+    return E2E(result.exit_code, result.stderr, out, log, small_config)
+
+
+@pytest.fixture()
+def today() -> dt.date:
+    return dt.date(2026, 11, 22)

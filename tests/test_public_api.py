@@ -1,0 +1,21 @@
+import auditor
+
+EXPECTED = {
+    "AuditConfig", "AuditError", "Evidence", "ExitCode", "InputError", "PiiConfig", "__version__",
+    "dump_evidence", "load_config", "load_evidence", "parse_evidence", "render", "run", "scan", "verify",
+}
+
+
+def test_public_api_is_pinned() -> None:
+    assert set(auditor.__all__) == EXPECTED
+    for name in EXPECTED:
+        assert getattr(auditor, name) is not None
+
+
+def test_importing_auditor_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, auditor, auditor.cli; print('torch' in sys.modules, 'weasyprint' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
