@@ -69,7 +69,7 @@ def render(
     from auditor.config import ALL_FORMATS
     from auditor.render import RenderContext, render_outputs, write_outputs
 
-    context = RenderContext(rendered_at=dt.datetime.now(dt.timezone.utc), sign_key=sign_key)
+    context = RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=sign_key)
     outputs = render_outputs(evidence, list(formats or ALL_FORMATS), context)
     return write_outputs(outputs, Path(output))
 

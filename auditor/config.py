@@ -132,7 +132,7 @@ class PrivacyAuditConfig(_Strict):
 
     enabled: bool = True
     canaries: int | Literal["auto"] = "auto"
-    canary_kind: Literal["mislabelled", "synthetic"] = "mislabelled"
+    canary_kind: Literal["synthetic", "mislabelled"] = "synthetic"
     confidence: float = Field(0.95, gt=0.5, lt=1)
     membership_inference: bool = True
 

@@ -33,14 +33,32 @@ def test_evidence_has_the_contract_keys(e2e: E2E) -> None:
     run = doc["run"]
     for key in ("id", "started_at", "config_sha256", "dataset_sha256", "seed", "versions"):
         assert key in run
-    assert set(run["versions"]) >= {"python", "torch", "opacus", "presidio_analyzer", "codecarbon", "weasyprint", "auditor"}
+    assert set(run["versions"]) >= {
+        "python",
+        "torch",
+        "opacus",
+        "presidio_analyzer",
+        "codecarbon",
+        "weasyprint",
+        "auditor",
+    }
     pii = doc["pii"]
     assert pii["rows_scanned"] == 800
     assert {"name", "entities", "rows_with_pii", "masked_examples"} <= set(pii["columns"][0])
     assert "special_categories" in pii
     assert {"quasi_identifiers", "k"} <= set(pii["k_anonymity"])
     privacy = doc["training"]["privacy"]
-    for key in ("accountant", "epsilon", "delta", "noise_multiplier", "sample_rate", "steps", "epochs", "max_grad_norm", "poisson_sampling"):
+    for key in (
+        "accountant",
+        "epsilon",
+        "delta",
+        "noise_multiplier",
+        "sample_rate",
+        "steps",
+        "epochs",
+        "max_grad_norm",
+        "poisson_sampling",
+    ):
         assert key in privacy
     training = doc["training"]
     for key in ("metrics", "seconds_per_epoch", "features", "excluded_columns"):
@@ -79,7 +97,11 @@ def _raw_values(config: Path) -> list[str]:
 
 
 def _output_texts(out: Path) -> dict[str, str]:
-    texts = {p.name: p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in {".json", ".html", ".xml", ".sarif", ".md"}}
+    texts = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in out.iterdir()
+        if p.suffix in {".json", ".html", ".xml", ".sarif", ".md"}
+    }
     texts["report.pdf (text)"] = "\n".join(page.extract_text() or "" for page in PdfReader(out / "report.pdf").pages)
     return texts
 

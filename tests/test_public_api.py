@@ -1,8 +1,21 @@
 import auditor
 
 EXPECTED = {
-    "AuditConfig", "AuditError", "Evidence", "ExitCode", "InputError", "PiiConfig", "__version__",
-    "dump_evidence", "load_config", "load_evidence", "parse_evidence", "render", "run", "scan", "verify",
+    "AuditConfig",
+    "AuditError",
+    "Evidence",
+    "ExitCode",
+    "InputError",
+    "PiiConfig",
+    "__version__",
+    "dump_evidence",
+    "load_config",
+    "load_evidence",
+    "parse_evidence",
+    "render",
+    "run",
+    "scan",
+    "verify",
 }
 
 

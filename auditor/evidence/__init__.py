@@ -149,6 +149,3 @@ def evidence_json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"auditor evidence {SCHEMA_VERSION}"
     return schema
-
-
-

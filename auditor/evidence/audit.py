@@ -34,6 +34,7 @@ class MiaResult(Record):
 
 class AuditSection(Record):
     canary: CanaryAudit | None
+    canary_baseline: CanaryAudit | None
     mia_dp: MiaResult | None
     mia_baseline: MiaResult | None
     seconds: float

@@ -174,6 +174,33 @@ def pii_heatmap(ev: Evidence) -> str | None:
     return _svg(draw, width=6.6, height=1.4 + 0.28 * len(columns))
 
 
+def roc_curve(ev: Evidence) -> str | None:
+    if ev.audit is None or ev.audit.mia_dp is None:
+        return None
+    audit = ev.audit
+
+    def draw(ax: Axes) -> None:
+        for result, color in ((audit.mia_dp, DP), (audit.mia_baseline, BASE)):
+            if result is not None:
+                ax.plot(
+                    [p[0] for p in result.roc],
+                    [p[1] for p in result.roc],
+                    color=color,
+                    linewidth=1.6,
+                    label=f"{result.model} (AUC {result.auc:.3f})",
+                )
+        ax.plot([1e-3, 1], [1e-3, 1], color=INK, linestyle=":", linewidth=0.8, label="random guess")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlim(1e-3, 1)
+        ax.set_ylim(1e-3, 1)
+        ax.set_xlabel("false-positive rate")
+        ax.set_ylabel("true-positive rate")
+        ax.legend(frameon=False, loc="lower right")
+
+    return _svg(draw, width=4.6, height=2.6)
+
+
 def charts(ev: Evidence) -> dict[str, str | None]:
     return {
         "epsilon": epsilon_curve(ev),
@@ -181,5 +208,5 @@ def charts(ev: Evidence) -> dict[str, str | None]:
         "stages": stage_energy(ev),
         "what_if": what_if(ev),
         "pii": pii_heatmap(ev),
-        "roc": None,
+        "roc": roc_curve(ev),
     }

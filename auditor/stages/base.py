@@ -46,8 +46,11 @@ class Stage(ABC):
 
 
 STAGES: list[Stage] = []
+ORDER = ("pii", "train", "audit")
 
 
 def register(stage: Stage) -> Stage:
+    """Add a stage; stages run in ``ORDER``, then in registration order."""
     STAGES.append(stage)
+    STAGES.sort(key=lambda s: ORDER.index(s.name) if s.name in ORDER else len(ORDER))
     return stage
