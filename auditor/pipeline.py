@@ -130,10 +130,19 @@ def _run_stages(ctx: RunContext) -> list[StageRecord]:
     return records
 
 
+def display_path(config: AuditConfig, path: Path) -> str:
+    """The dataset path as SARIF viewers and reviewers want it: relative to the working directory
+    when it lies inside it (a repository checkout), else as written in the config."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return config.data.path
+
+
 def _data_info(config: AuditConfig, data: LoadedData) -> DataInfo:
     classes = data.frame[data.target].astype("str").value_counts()
     return DataInfo(
-        path=config.data.path,
+        path=display_path(config, data.path),
         format=data.format,
         rows=len(data.frame),
         columns=data.frame.shape[1],
@@ -202,7 +211,9 @@ def run(
         "energy": energy.model_dump(mode="json") if energy else None,
     }
     controls = evaluate_controls(packs, document, records, waiver_entries, started_at.date())
-    summary, verdict = gate(controls, records, config.policies.fail_on, config.policies.warn_on)
+    known = {c.id for c in controls}
+    notes = [f"waiver for unknown control {w.control} ignored" for w in waiver_entries if w.control not in known]
+    summary, verdict = gate(controls, records, config.policies.fail_on, config.policies.warn_on, notes)
     return Evidence(
         run=run_info,
         stages=records,

@@ -44,6 +44,17 @@ def validate_command(paths: list[Path] = typer.Argument(..., help="Pack files or
     console.print(f"[green]✓[/] {count} pack(s), {controls} control(s) valid", markup=True, emoji=False)
 
 
+@app.command("docs")
+@guarded
+def docs_command(
+    packs: list[str] | None = typer.Option(None, "--pack", help="Pack names or paths (default: all built-in packs)."),
+) -> None:
+    """Print Markdown documentation of the packs (this is how docs/controls.md is made)."""
+    from auditor.policy.docs import controls_markdown
+
+    typer.echo(controls_markdown(load_packs(packs or list(builtin_packs()), {})), nl=False)
+
+
 @app.command("explain")
 @guarded
 def explain_command(

@@ -48,8 +48,9 @@ def print_outcome(evidence: Evidence, written: list[Path]) -> None:
             stage = cid.removeprefix("stage:")
             error = next((s.error for s in evidence.stages if s.name == stage), "")
             console.print(f"  [red]✗[/] stage {stage} failed: {error}", markup=True, emoji=False)
-    for cid in evidence.summary.warnings:
-        console.print(f"  [yellow]![/] {cid} failed below the gate's severity", markup=True, emoji=False)
+    for warning in evidence.summary.warnings:
+        text = f"{warning} failed below the gate's severity" if " " not in warning else warning
+        console.print(f"  [yellow]![/] {text}", markup=True, emoji=False)
     for path in written:
         console.print(f"  wrote {path}", markup=False, emoji=False)
 

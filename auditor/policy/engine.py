@@ -179,7 +179,11 @@ def _rank(severity: str) -> int:
 
 
 def gate(
-    controls: list[ControlResult], stages: list[StageRecord], fail_on: Severity, warn_on: Severity
+    controls: list[ControlResult],
+    stages: list[StageRecord],
+    fail_on: Severity,
+    warn_on: Severity,
+    notes: list[str] | None = None,
 ) -> tuple[Summary, str]:
     counts = {status: sum(1 for c in controls if c.status == status) for status in STATUSES}
     blocking = [

@@ -1,0 +1,51 @@
+"""docs/controls.md, generated from the packs (``audit policies docs > docs/controls.md``)."""
+
+from __future__ import annotations
+
+from auditor.policy.loader import LoadedPack
+from auditor.policy.model import CelCheck, MetricCheck
+
+
+def _check_text(check: MetricCheck | CelCheck) -> str:
+    if isinstance(check, MetricCheck):
+        value = "" if check.value is None else f" {check.value}"
+        return f"`{check.metric} {check.op}{value}`"
+    return f"CEL: `{' '.join(check.cel.split())}`"
+
+
+def controls_markdown(packs: list[LoadedPack]) -> str:
+    lines = [
+        "# Controls",
+        "",
+        "Generated from `policies/*.yaml` by `audit policies docs`; do not edit by hand.",
+        "A test fails when this file and the packs disagree.",
+        "",
+        "Statuses: **pass**, **fail**, **error** (the evidence is missing or its stage crashed; always blocks),",
+        "**waived** (a valid waiver covers a failure), **skipped** (the stage was disabled in the config).",
+        "",
+    ]
+    for loaded in packs:
+        pack = loaded.pack
+        lines += [f"## {pack.title} (`{pack.id}` {pack.version})", "", " ".join(pack.description.split()), ""]
+        if pack.params:
+            lines += ["| Parameter | Default | Meaning |", "|---|---|---|"]
+            for name, param in pack.params.items():
+                lines.append(f"| `{pack.id}.{name}` | {param.default} | {param.description} |")
+            lines.append("")
+        for control in pack.controls:
+            lines += [
+                f"### {control.id}: {control.title}",
+                "",
+                f"- **Severity:** {control.severity}",
+                f"- **References:** {'; '.join(control.refs)}",
+                f"- **Check:** {_check_text(control.check)}",
+            ]
+            if control.expected:
+                lines.append(f"- **Expected:** {control.expected}")
+            lines += [
+                f"- **Remediation:** {' '.join(control.remediation.split())}",
+                "",
+                " ".join(control.description.split()),
+                "",
+            ]
+    return "\n".join(lines).rstrip() + "\n"
