@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup system-deps demo test lint typecheck unit clean
+.PHONY: setup system-deps demo digits test lint typecheck unit clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,11 @@ demo: setup
 	@# Exit code 1 means "not compliant": the report is still written, so the demo succeeded.
 	$(BIN)/audit run examples/credit-scoring/audit.yaml -o out || [ $$? -eq 1 ]
 	@echo "open out/report.pdf"
+
+# The second example: a small CNN on scikit-learn's bundled digits, read through ImageFolder.
+digits: setup
+	$(BIN)/python examples/digits/prepare.py
+	$(BIN)/audit run examples/digits/audit.yaml -o out/digits || [ $$? -eq 1 ]
 
 lint: setup
 	$(BIN)/ruff check .

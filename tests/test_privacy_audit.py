@@ -102,7 +102,7 @@ def test_mislabelled_canary_sources_leave_the_training_set() -> None:
 
 def test_auto_canary_count_is_sized_to_the_data() -> None:
     x, y = _data(4000)
-    assert make_canaries(PrivacyAuditConfig(), x, y, 2, 0).count == 200
+    assert make_canaries(PrivacyAuditConfig(), x, y, 2, 0).count == 400
 
 
 @pytest.mark.slow

@@ -72,6 +72,7 @@ def run_command(
     sign_key: Path | None = typer.Option(
         None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
     ),
+    nproc: int | None = typer.Option(None, "--nproc", min=1, help="Train with DDP on this many local processes."),
 ) -> None:
     """Scan, train with DP, audit, measure energy, check policies and write the report."""
     # Heavy imports (torch, Presidio, WeasyPrint) only once a command really runs.
@@ -80,6 +81,8 @@ def run_command(
     from auditor.signing import check_private_key, read_key_file
 
     config = _with_gate(load_config(config_path), _severity(fail_on, "--fail-on"), _severity(warn_on, "--warn-on"))
+    if nproc is not None:
+        config = config.model_copy(update={"train": config.train.model_copy(update={"nproc": nproc})})
     selected = _formats(formats, config)
     key = read_key_file(sign_key) if sign_key else None
     if key is not None:

@@ -24,6 +24,9 @@ class Privacy(Record):
     accountant_requested: str
     accountant_note: str | None
     epsilon: float
+    epsilon_opacus: float
+    epsilon_crosscheck: float | None
+    crosscheck: str | None
     delta: float
     delta_source: str
     target_epsilon: float | None

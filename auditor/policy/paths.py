@@ -46,10 +46,12 @@ def path_exists(path: str) -> bool:
     """Whether ``path`` names a field of the Evidence schema (any key is allowed inside maps)."""
     nodes = [_schema()]
     for part in path.split("."):
-        following = []
+        following: list[dict[str, Any]] = []
         for node in nodes:
             for alt in _resolve(node):
-                if alt.get("type") == "object" and part in alt.get("properties", {}):
+                if not alt:  # an unconstrained value (e.g. the config as a dict): any path below is allowed
+                    following.append({})
+                elif alt.get("type") == "object" and part in alt.get("properties", {}):
                     following.append(alt["properties"][part])
                 elif alt.get("type") == "object" and isinstance(alt.get("additionalProperties"), dict):
                     following.append(alt["additionalProperties"])

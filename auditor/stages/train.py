@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from auditor.privacy_audit import make_canaries, with_canaries
 from auditor.stages.base import RunContext, Stage, register
+from auditor.train.images import prepare_images
 from auditor.train.preprocess import prepare_tabular
 from auditor.train.stage import train_models
 
@@ -12,7 +13,10 @@ class TrainStage(Stage):
 
     def run(self, ctx: RunContext) -> None:
         config = ctx.config
-        prepared = prepare_tabular(ctx.data.frame, ctx.data.target, config.train, ctx.pii, ctx.seed)
+        if ctx.data.format == "imagefolder":
+            prepared = prepare_images(ctx.data.path, config.train, ctx.seed)
+        else:
+            prepared = prepare_tabular(ctx.data.frame, ctx.data.target, config.train, ctx.pii, ctx.seed)
         x, y = prepared.x_train, prepared.y_train
         canaries = None
         if config.audit.enabled:

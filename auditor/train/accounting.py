@@ -70,12 +70,26 @@ def _quietly(fn: Callable[[], T]) -> T:
         return fn()
 
 
+REPORT_DECIMALS = 6
+
+
+def round_up(epsilon: float) -> float:
+    """Round epsilon up at the sixth decimal: a reported bound must never drop below the exact one,
+    and independent accountants agree with Opacus only to about 1e-9 (floating point)."""
+    scale = float(10**REPORT_DECIMALS)
+    steps = math.ceil(epsilon * scale)
+    while steps / scale < epsilon:  # float rounding in the multiplication can land one step low
+        steps += 1
+    return steps / scale
+
+
 def epsilon_for(accountant: str, noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
+    """Epsilon spent after ``steps`` steps, as reported: Opacus' upper bound, rounded up."""
     if steps == 0:
         return 0.0
     acc = create_accountant(mechanism=accountant)
     acc.history = [(noise_multiplier, sample_rate, steps)]
-    return float(_quietly(lambda: acc.get_epsilon(delta=delta)))
+    return round_up(float(_quietly(lambda: acc.get_epsilon(delta=delta))))
 
 
 def plan_privacy(rows: int, batch_size: int, epochs: int, config: PrivacyConfig) -> PrivacyPlan:
@@ -127,8 +141,46 @@ def plan_privacy(rows: int, batch_size: int, epochs: int, config: PrivacyConfig)
     )
 
 
-def final_epsilon(plan: PrivacyPlan, steps: int) -> tuple[float, str, str | None]:
-    """Epsilon after ``steps`` steps; falls back from PRV to RDP if PRV fails, and says so."""
+CROSSCHECK = {"prv": "Google dp_accounting PLD", "rdp": "Google dp_accounting RDP"}
+
+
+def crosscheck_epsilon(accountant: str, noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
+    """The same guarantee from an independent implementation: Google's dp_accounting
+    (privacy-loss distributions for PRV, its own RDP for RDP)."""
+    import logging
+
+    import dp_accounting
+    from dp_accounting.pld import pld_privacy_accountant
+    from dp_accounting.rdp import rdp_privacy_accountant
+
+    event = dp_accounting.SelfComposedDpEvent(
+        dp_accounting.PoissonSampledDpEvent(sample_rate, dp_accounting.GaussianDpEvent(noise_multiplier)), steps
+    )
+    independent = (
+        pld_privacy_accountant.PLDAccountant() if accountant == "prv" else rdp_privacy_accountant.RdpAccountant()
+    )
+    independent.compose(event)
+    absl = logging.getLogger("absl")
+    level = absl.level
+    absl.setLevel(logging.ERROR)  # it logs each fractional RDP order it has to skip
+    try:
+        return float(independent.get_epsilon(delta))
+    finally:
+        absl.setLevel(level)
+
+
+@dataclass(frozen=True)
+class Spent:
+    """Epsilon as reported: the larger of Opacus' bound and the independent one, rounded up."""
+
+    epsilon: float
+    opacus: float
+    crosscheck: float | None
+    accountant: str
+    note: str | None
+
+
+def _opacus_epsilon(plan: PrivacyPlan, steps: int) -> tuple[float, str, str | None]:
     try:
         return (
             epsilon_for(plan.accountant, plan.noise_multiplier, plan.sample_rate, steps, plan.delta),
@@ -142,13 +194,26 @@ def final_epsilon(plan: PrivacyPlan, steps: int) -> tuple[float, str, str | None
         return epsilon_for("rdp", plan.noise_multiplier, plan.sample_rate, steps, plan.delta), "rdp", note
 
 
+def final_epsilon(plan: PrivacyPlan, steps: int) -> Spent:
+    """Epsilon after ``steps`` steps. PRV falls back to RDP if it fails, and says so. Both Opacus and
+    Google's dp_accounting compute an upper bound; their numerics differ in the last digits, so the
+    larger one is reported."""
+    opacus, accountant, note = _opacus_epsilon(plan, steps)
+    try:
+        independent: float | None = crosscheck_epsilon(
+            accountant, plan.noise_multiplier, plan.sample_rate, steps, plan.delta
+        )
+    except Exception:  # the cross-check is a second opinion; Opacus' bound stands without it
+        independent = None
+        note = (note + "; " if note else "") + "the dp_accounting cross-check failed"
+    reported = opacus if independent is None else max(opacus, round_up(independent))
+    return Spent(epsilon=reported, opacus=opacus, crosscheck=independent, accountant=accountant, note=note)
+
+
 def epsilon_curve(plan: PrivacyPlan, accountant: str, steps: int) -> list[tuple[int, float]]:
     """Epsilon at evenly spaced steps, for the report's chart."""
     if steps == 0:
         return []
     points = sorted({max(1, round(steps * i / CURVE_POINTS)) for i in range(1, CURVE_POINTS + 1)})
     with _memoised_rdp():
-        return [
-            (s, round(epsilon_for(accountant, plan.noise_multiplier, plan.sample_rate, s, plan.delta), 6))
-            for s in points
-        ]
+        return [(s, epsilon_for(accountant, plan.noise_multiplier, plan.sample_rate, s, plan.delta)) for s in points]

@@ -13,6 +13,7 @@ import importlib
 import inspect
 from collections.abc import Callable
 
+import torch
 from opacus.validators import ModuleValidator
 from torch import nn
 
@@ -109,7 +110,27 @@ def build_model(spec: str, input_shape: tuple[int, ...], classes: int, hidden: l
     if problems:
         names = sorted({type(p).__name__ + ": " + str(p).splitlines()[0] for p in problems})
         raise InputError(f"model {spec!r} has layers Opacus cannot train privately: {'; '.join(names)[:300]}")
+    _dry_run(model, spec, input_shape, classes)
     return model
+
+
+def _dry_run(model: nn.Module, spec: str, input_shape: tuple[int, ...], classes: int) -> None:
+    """A forward pass on two zero inputs: a model that does not fit the data is a config error, not a crash."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            output = model(torch.zeros(2, *input_shape))
+    except Exception as exc:
+        message = " ".join(str(exc).split())[:160]
+        raise InputError(
+            f"model {spec!r} fails on inputs of shape {input_shape}: {type(exc).__name__}: {message}"
+        ) from None
+    finally:
+        model.train(was_training)
+    if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, classes):
+        shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
+        raise InputError(f"model {spec!r} must return logits of shape (batch, {classes}), got {shape}")
 
 
 def count_parameters(model: nn.Module) -> int:

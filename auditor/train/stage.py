@@ -13,7 +13,7 @@ from torch import nn
 
 from auditor.config import AuditConfig, TrainConfig
 from auditor.evidence import Baseline, ModelInfo, Privacy, TrainingSection
-from auditor.train.accounting import epsilon_curve, final_epsilon, plan_privacy
+from auditor.train.accounting import CROSSCHECK, epsilon_curve, final_epsilon, plan_privacy
 from auditor.train.flops import flops_per_sample
 from auditor.train.groups import group_metrics
 from auditor.train.loop import EpochCallback, Fit, make_optimizer, train_baseline, train_private
@@ -96,12 +96,16 @@ def train_models(
             fit, steps = train_private(
                 copy.deepcopy(initial), x, y, prepared.x_test, prepared.y_test, cfg, plan, seed, on_epoch
             )
-        epsilon, accountant, note = final_epsilon(plan, steps)
+        spent = final_epsilon(plan, steps)
+        accountant = spent.accountant
         privacy = Privacy(
             accountant=accountant,
             accountant_requested=cfg.privacy.accountant,
-            accountant_note=note,
-            epsilon=epsilon,
+            accountant_note=spent.note,
+            epsilon=spent.epsilon,
+            epsilon_opacus=spent.opacus,
+            epsilon_crosscheck=spent.crosscheck,
+            crosscheck=CROSSCHECK[accountant] if spent.crosscheck is not None else None,
             delta=plan.delta,
             delta_source=plan.delta_source,
             target_epsilon=plan.target_epsilon,

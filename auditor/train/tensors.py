@@ -43,10 +43,10 @@ def shuffled_batches(
     features: torch.Tensor, labels: torch.Tensor, batch_size: int, generator: torch.Generator
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """The non-private baseline's sampler: a seeded permutation sliced into batches."""
-    order = torch.randperm(features.shape[0], generator=generator)
+    order = torch.randperm(features.shape[0], generator=generator).to(features.device)
     for start in range(0, features.shape[0], batch_size):
         idx = order[start : start + batch_size]
-        yield features[idx], labels[idx]
+        yield features.index_select(0, idx), labels.index_select(0, idx)
 
 
 def poisson_batches(
@@ -62,5 +62,5 @@ def poisson_batches(
     """
     rows = features.shape[0]
     for _ in range(steps):
-        idx = (torch.rand(rows, generator=generator) < sample_rate).nonzero().view(-1)
-        yield features[idx], labels[idx]
+        idx = torch.rand(rows, generator=generator, device=generator.device).lt_(sample_rate).nonzero().squeeze(1)
+        yield features.index_select(0, idx), labels.index_select(0, idx)
