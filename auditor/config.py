@@ -152,10 +152,16 @@ class ProjectionConfig(_Strict):
 class EnergyConfig(_Strict):
     """CodeCarbon settings. The country is explicit: no geolocation, ever."""
 
+    enabled: bool = Field(True, description="Measure energy with CodeCarbon; off skips the sustainability figures.")
     country_iso_code: str = Field(pattern=r"^[A-Z]{3}$")
     region: str | None = None
     pue: float = Field(1.0, ge=1.0, le=3.0)
-    measure_power_secs: float = Field(1.0, gt=0)
+    measure_power_secs: float = Field(
+        15.0,
+        gt=0,
+        description="CodeCarbon's sampling interval. In process mode CPU energy comes from CPU-time deltas and "
+        "every stage ends with a final sample, so a longer interval loses no accuracy and costs less.",
+    )
     force_cpu_power_w: float | None = Field(None, gt=0)
     force_ram_power_w: float | None = Field(None, gt=0)
     price_per_kwh: float | None = Field(None, ge=0)

@@ -28,6 +28,7 @@ from auditor._version import __version__
 from auditor.config import AuditConfig
 from auditor.data import LoadedData, load_data
 from auditor.energy import EnergyMeter, country_intensity, energy_section
+from auditor.energy.meter import warm_up
 from auditor.errors import InputError
 from auditor.evidence import DataInfo, Evidence, Host, RunInfo, StageRecord, Versions
 from auditor.pii.masking import scrub
@@ -169,6 +170,7 @@ def run(
     progress = progress or NoProgress()
     seed = config.seed if seed is None else seed
     started_at = clock()
+    warm_up(config.energy)  # a no-op when the CLI already started it
     packs, waiver_entries = _preflight(config, waivers)
     meter = EnergyMeter(config.energy)
     data_started = time.perf_counter()
@@ -180,12 +182,15 @@ def run(
     records = [StageRecord(name="data", status="ok", duration_s=round(time.perf_counter() - data_started, 6))]
     records += _run_stages(ctx)
     energy = None
-    try:
-        dp_epochs = config.train.epochs if ctx.training is not None else 0
-        energy = energy_section(meter, config.energy, dp_epochs, ctx.training.curve if ctx.training else [])
-        records.append(StageRecord(name="energy", status="ok", duration_s=0.0))
-    except Exception as exc:
-        records.append(StageRecord(name="energy", status="error", duration_s=0.0, error=_one_line(exc)))
+    if not config.energy.enabled:
+        records.append(StageRecord(name="energy", status="skipped", duration_s=0.0, error="energy.enabled is false"))
+    else:
+        try:
+            dp_epochs = config.train.epochs if ctx.training is not None else 0
+            energy = energy_section(meter, config.energy, dp_epochs, ctx.training.curve if ctx.training else [])
+            records.append(StageRecord(name="energy", status="ok", duration_s=0.0))
+        except Exception as exc:
+            records.append(StageRecord(name="energy", status="error", duration_s=0.0, error=_one_line(exc)))
     config_json = config.model_dump(mode="json")
     run_info = RunInfo(
         id=run_id or uuid.uuid4().hex,

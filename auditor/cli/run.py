@@ -75,7 +75,12 @@ def run_command(
     nproc: int | None = typer.Option(None, "--nproc", min=1, help="Train with DDP on this many local processes."),
 ) -> None:
     """Scan, train with DP, audit, measure energy, check policies and write the report."""
-    # Heavy imports (torch, Presidio, WeasyPrint) only once a command really runs.
+    # CodeCarbon's hardware detection runs on the other core while the heavy
+    # libraries (torch, Presidio, WeasyPrint) are imported below.
+    from auditor.energy.meter import warm_up
+
+    config_for_energy = load_config(config_path).energy
+    warm_up(config_for_energy)
     from auditor.pipeline import run as run_pipeline
     from auditor.render import RenderContext, render_outputs, write_outputs
     from auditor.signing import check_private_key, read_key_file
@@ -91,10 +96,24 @@ def run_command(
         raise InputError("output path exists and is not a directory", where=str(output))
     progress = ConsoleProgress()
     evidence = run_pipeline(config, seed=seed, command=command_line(), progress=progress, waivers=waivers)
+    from auditor.energy import EnergyMeter
+
     progress.begin("render")
-    outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
+    # Rendering is measured too, but only reported here: the report cannot contain
+    # the energy of producing itself.
+    render_meter = EnergyMeter(config.energy)
+    with render_meter.track("render"):
+        outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
     written = write_outputs(outputs, output)
     progress.end("ok")
     print_outcome(evidence, written)
+    if config.energy.enabled and "render" in render_meter.stages:
+        spent = render_meter.stages["render"]
+        console.print(
+            f"  rendering used {spent.energy_kwh * 1000:.3g} Wh ({spent.emissions_kg * 1000:.3g} g CO2e), "
+            "not included in the report",
+            markup=False,
+            emoji=False,
+        )
     if evidence.verdict == "fail" and not exit_zero:
         raise typer.Exit(int(ExitCode.NOT_COMPLIANT))

@@ -14,8 +14,9 @@ FLAT_TOLERANCE = 0.005
 
 
 def _cost(config: EnergyConfig, total: Figures) -> Cost:
-    energy_cost = None if config.price_per_kwh is None else round(total.energy_kwh * config.price_per_kwh, 6)
-    compute_cost = None if config.hourly_rate is None else round(total.duration_s / 3600 * config.hourly_rate, 6)
+    # Not rounded: a demo's cost is a fraction of a cent, and renderers format it.
+    energy_cost = None if config.price_per_kwh is None else total.energy_kwh * config.price_per_kwh
+    compute_cost = None if config.hourly_rate is None else total.duration_s / 3600 * config.hourly_rate
     parts = [c for c in (energy_cost, compute_cost) if c is not None]
     return Cost(
         currency=config.currency,
@@ -23,7 +24,7 @@ def _cost(config: EnergyConfig, total: Figures) -> Cost:
         energy_cost=energy_cost,
         hourly_rate=config.hourly_rate,
         compute_cost=compute_cost,
-        total=round(sum(parts), 6) if parts else None,
+        total=sum(parts) if parts else None,
     )
 
 

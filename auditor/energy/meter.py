@@ -7,6 +7,7 @@ run belongs to exactly one stage and the per-stage figures sum to the total.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,62 @@ def quiet_codecarbon() -> None:
     logging.getLogger("codecarbon").setLevel(logging.ERROR)
 
 
+def _tracker_kwargs(config: EnergyConfig) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "country_iso_code": config.country_iso_code,
+        "measure_power_secs": config.measure_power_secs,
+        "tracking_mode": "process",
+        "output_methods": [],  # no emissions.csv; the evidence is the record
+        "log_level": "error",
+        "allow_multiple_runs": True,
+        "pue": config.pue,
+    }
+    if config.region:
+        kwargs["region"] = config.region
+    if config.force_cpu_power_w is not None:
+        kwargs["force_cpu_power"] = config.force_cpu_power_w
+    if config.force_ram_power_w is not None:
+        kwargs["force_ram_power"] = config.force_ram_power_w
+    return kwargs
+
+
+def new_tracker(config: EnergyConfig) -> Any:
+    from codecarbon import OfflineEmissionsTracker
+
+    quiet_codecarbon()
+    return OfflineEmissionsTracker(**_tracker_kwargs(config))
+
+
+_WARM_UP: dict[str, threading.Thread] = {}
+
+
+def warm_up(config: EnergyConfig) -> None:
+    """Start CodeCarbon's one-time hardware detection in the background.
+
+    Its first tracker spends about 1.5 s detecting the CPU (py-cpuinfo runs a
+    subprocess) and matching its power table; CodeCarbon caches the result per
+    process. The CLI calls this before importing torch, Presidio and WeasyPrint,
+    so the detection runs on the other core while those load.
+    """
+    if not config.enabled or "thread" in _WARM_UP:
+        return
+
+    def detect() -> None:
+        tracker = new_tracker(config)
+        tracker.start()
+        tracker.stop()
+
+    thread = threading.Thread(target=detect, name="codecarbon-warm-up", daemon=True)
+    _WARM_UP["thread"] = thread
+    thread.start()
+
+
+def _wait_for_warm_up() -> None:
+    thread = _WARM_UP.get("thread")
+    if thread is not None:
+        thread.join()
+
+
 class EnergyMeter:
     def __init__(self, config: EnergyConfig) -> None:
         self.config = config
@@ -61,29 +118,9 @@ class EnergyMeter:
         self._tracker: Any = None
         self._hardware: tuple[Any, Any, Any, Hardware] | None = None
 
-    def _new_tracker(self) -> Any:
-        from codecarbon import OfflineEmissionsTracker
-
-        quiet_codecarbon()
-        kwargs: dict[str, Any] = {
-            "country_iso_code": self.config.country_iso_code,
-            "measure_power_secs": self.config.measure_power_secs,
-            "tracking_mode": "process",
-            "output_methods": [],  # no emissions.csv; the evidence is the record
-            "log_level": "error",
-            "allow_multiple_runs": True,
-            "pue": self.config.pue,
-        }
-        if self.config.region:
-            kwargs["region"] = self.config.region
-        if self.config.force_cpu_power_w is not None:
-            kwargs["force_cpu_power"] = self.config.force_cpu_power_w
-        if self.config.force_ram_power_w is not None:
-            kwargs["force_ram_power"] = self.config.force_ram_power_w
-        return OfflineEmissionsTracker(**kwargs)
-
     def _start(self, name: str) -> None:
-        tracker = self._new_tracker()
+        _wait_for_warm_up()
+        tracker = new_tracker(self.config)
         tracker.start()
         if self._hardware is None:
             self._hardware = describe_hardware(tracker)
@@ -102,6 +139,9 @@ class EnergyMeter:
 
     @contextmanager
     def track(self, name: str) -> Iterator[None]:
+        if not self.config.enabled:
+            yield
+            return
         if self._stack:
             self._stop(self._stack[-1])
         self._stack.append(name)
