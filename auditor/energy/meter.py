@@ -15,6 +15,7 @@ from typing import Any
 
 from auditor.config import EnergyConfig
 from auditor.energy.method import describe_hardware, method_set
+from auditor.errors import InputError
 from auditor.evidence import Figures, Hardware, MethodSet
 
 
@@ -49,8 +50,9 @@ class Totals:
 
 
 def quiet_codecarbon() -> None:
-    """CodeCarbon logs at INFO on every tracker; our own progress output is enough."""
-    logging.getLogger("codecarbon").setLevel(logging.ERROR)
+    """Silence CodeCarbon's logger: it logs at INFO on every tracker, and its errors are
+    already caught here (a stop() that returns None becomes a warning in the evidence)."""
+    logging.getLogger("codecarbon").setLevel(logging.CRITICAL + 1)
 
 
 def _tracker_kwargs(config: EnergyConfig) -> dict[str, Any]:
@@ -92,11 +94,20 @@ def warm_up(config: EnergyConfig) -> None:
     """
     if not config.enabled or "thread" in _WARM_UP:
         return
+    from auditor.energy.intensity import country_intensity
+
+    try:
+        country_intensity(config.country_iso_code)
+    except InputError:
+        return  # reported as an input error by the preflight
 
     def detect() -> None:
-        tracker = new_tracker(config)
-        tracker.start()
-        tracker.stop()
+        try:
+            tracker = new_tracker(config)
+            tracker.start()
+            tracker.stop()
+        except Exception:  # best effort: the real trackers report their own problems
+            return
 
     thread = threading.Thread(target=detect, name="codecarbon-warm-up", daemon=True)
     _WARM_UP["thread"] = thread
