@@ -48,18 +48,20 @@ def scan(data: str | Path, config: PiiConfig | None = None, findings: str | Path
     loader = get_loader(path)
     chunks = loader.iter_text_chunks(path, ReadOptions(chunk_rows=pii.chunk_rows))
     runner = make_runner(pii.engine, pii.workers, pii.scheduler)
+
+    def checked(section: PiiSection) -> PiiSection:
+        if section.rows_scanned == 0:  # raised inside the writer's block: no findings file is left
+            raise InputError("no data rows to scan", where=str(path))
+        return section
+
     try:
         scanner = Scanner(pii, runner=runner)
         if findings is None:
-            section = scanner.scan(chunks)
-        else:
-            with FindingsWriter(Path(findings)) as writer:
-                section = scanner.scan(chunks, writer.write)
+            return checked(scanner.scan(chunks))
+        with FindingsWriter(Path(findings)) as writer:
+            return checked(scanner.scan(chunks, writer.write))
     finally:
         runner.close()
-    if section.rows_scanned == 0:
-        raise InputError("no data rows to scan", where=str(path))
-    return section
 
 
 def render(

@@ -83,19 +83,25 @@ def scan_command(
     options = ReadOptions(chunk_rows=pii.chunk_rows)
     runner = make_runner(pii.engine, pii.workers, pii.scheduler)
     progress = ConsoleProgress()
+
+    def checked(section: PiiSection) -> PiiSection:
+        # Inside the findings writer's block: an empty table leaves no findings file behind.
+        if section.rows_scanned == 0:
+            raise InputError("no data rows to scan", where=str(data))
+        return section
+
     try:
         scanner = Scanner(pii, runner=runner)
         progress.begin("scan", unit="rows")
+        chunks = loader.iter_text_chunks(data, options)
         if findings is not None:
             with FindingsWriter(findings) as writer:
-                section = scanner.scan(loader.iter_text_chunks(data, options), writer.write, progress.advance)
+                section = checked(scanner.scan(chunks, writer.write, progress.advance))
         else:
-            section = scanner.scan(loader.iter_text_chunks(data, options), None, progress.advance)
+            section = checked(scanner.scan(chunks, None, progress.advance))
         progress.end("ok")
     finally:
         runner.close()
-    if section.rows_scanned == 0:
-        raise InputError("no data rows to scan", where=str(data))
     if output_format == "json":
         typer.echo(json.dumps(section.model_dump(mode="json"), indent=2, sort_keys=True))
     else:

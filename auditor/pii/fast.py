@@ -27,32 +27,51 @@ class Span:
 
 @dataclass(frozen=True)
 class FastRecognizer:
+    """A regex gate, a pattern and a validator for one entity type.
+
+    ``validate(match, in_context)`` may demand more without context. Context is
+    the column name (structured columns) or, with ``context_words``, one of those
+    words in the 40 characters before the match (free text).
+    """
+
     entity: str
     gate: str
     pattern: re.Pattern[str]
-    validate: Callable[[str], bool]
+    validate: Callable[[str, bool], bool]
     score: float
     needs_context: bool = False
     context_score: float = 1.0
+    context_words: tuple[str, ...] = ()
+
+    def _nearby(self, value: str, start: int) -> bool:
+        window = value[max(0, start - 40) : start].lower()
+        return any(word in window for word in self.context_words)
 
     def find(self, value: str, in_context: bool) -> list[Span]:
-        if self.needs_context and not in_context:
-            return []
-        score = self.context_score if in_context else self.score
-        return [
-            Span(self.entity, m.start(), m.end(), score)
-            for m in self.pattern.finditer(value)
-            if self.validate(m.group(0))
-        ]
+        spans = []
+        group = "v" if "v" in self.pattern.groupindex else 0  # a pattern may match more than it reports
+        for m in self.pattern.finditer(value):
+            start, end = m.span(group)
+            context = in_context or (bool(self.context_words) and self._nearby(value, start))
+            if self.needs_context and not context:
+                continue
+            if self.validate(m.group(group), context):
+                spans.append(Span(self.entity, start, end, self.context_score if context else self.score))
+        return spans
 
 
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
-def luhn_ok(text: str) -> bool:
+def luhn_ok(text: str, in_context: bool = False) -> bool:
+    """Luhn checksum on 12-19 digits. Without context (a card column, or "card" just before the
+    number) it needs 14+ digits and a card network's first digit, since one random number in
+    ten passes Luhn."""
     digits = _digits(text)
-    if not 13 <= len(digits) <= 19 or not re.match(r"^(4|5[1-5]|2[2-7]|3[47]|6011|65|35)", digits):
+    if not (12 if in_context else 14) <= len(digits) <= 19:
+        return False
+    if not in_context and digits[0] not in "123456":
         return False
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -63,7 +82,7 @@ def luhn_ok(text: str) -> bool:
     return total % 10 == 0
 
 
-def iban_ok(text: str) -> bool:
+def iban_ok(text: str, in_context: bool = False) -> bool:
     compact = text.replace(" ", "").upper()
     if not 15 <= len(compact) <= 34:
         return False
@@ -72,7 +91,7 @@ def iban_ok(text: str) -> bool:
     return int(number) % 97 == 1
 
 
-def ssn_ok(text: str) -> bool:
+def ssn_ok(text: str, in_context: bool = False) -> bool:
     digits = _digits(text)
     if len(digits) != 9:
         return False
@@ -80,7 +99,7 @@ def ssn_ok(text: str) -> bool:
     return area not in {"000", "666"} and not area.startswith("9") and group != "00" and serial != "0000"
 
 
-def ip_ok(text: str) -> bool:
+def ip_ok(text: str, in_context: bool = False) -> bool:
     try:
         ipaddress.ip_address(text)
     except ValueError:
@@ -92,7 +111,7 @@ _DATE_LIKE = re.compile(r"^(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[
 _IP_LIKE = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 
 
-def phone_ok(text: str) -> bool:
+def phone_ok(text: str, in_context: bool = False) -> bool:
     if _DATE_LIKE.match(text) or _IP_LIKE.match(text):
         return False
     main = re.split(r"\s*(?:x|ext\.?|extension)\s*\d", text, maxsplit=1, flags=re.IGNORECASE)[0]
@@ -103,11 +122,11 @@ def phone_ok(text: str) -> bool:
     return bool(re.search(r"[\s().+-]", main.strip()))
 
 
-def email_ok(text: str) -> bool:
+def email_ok(text: str, in_context: bool = False) -> bool:
     return has_public_suffix(text.rsplit("@", 1)[-1])
 
 
-def nhs_ok(text: str) -> bool:
+def nhs_ok(text: str, in_context: bool = False) -> bool:
     digits = _digits(text)
     if len(digits) != 10:
         return False
@@ -116,7 +135,7 @@ def nhs_ok(text: str) -> bool:
     return (0 if check == 11 else check) == int(digits[9]) and check != 10
 
 
-def _always(_: str) -> bool:
+def _always(_: str, in_context: bool = False) -> bool:
     return True
 
 
@@ -131,9 +150,10 @@ FAST_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     FastRecognizer(
         "CREDIT_CARD",
         r"\d{4}",
-        re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])"),
+        re.compile(r"(?<![\d-])(?:\d[ -]?){11,18}\d(?![\d-])"),
         luhn_ok,
         1.0,
+        context_words=("card", "visa", "mastercard", "amex", "maestro", "cc "),
     ),
     FastRecognizer(
         "IBAN_CODE",
@@ -181,9 +201,19 @@ FAST_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     ),
     FastRecognizer(
         "PHONE_NUMBER",
+        r"\d{10}",
+        re.compile(r"(?<![\w+])\+?\d{10,13}(?!\w)"),
+        lambda text, _context: (len(set(text)) >= 3 and text.lstrip("+")[0] in "0+") or text.startswith("+"),
+        0.0,
+        needs_context=True,
+        context_score=0.85,
+        context_words=("phone", "mobile", "call", "tel", "cell", "whatsapp", "sms"),
+    ),
+    FastRecognizer(
+        "PHONE_NUMBER",
         r"^\+?\d{10,13}$",
         re.compile(r"^\+?\d{10,13}$"),
-        lambda text: len(set(text)) >= 3,
+        lambda text, _context: len(set(text)) >= 3,
         0.0,
         needs_context=True,
         context_score=0.9,
@@ -206,7 +236,7 @@ FAST_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     ),
     FastRecognizer(
         "STREET_ADDRESS",
-        r"^(?:(?i:flat|apt|apartment|suite|unit|studio|room)\.? \w+|\d{1,5}[A-Za-z]?) ",
+        r"^(?:(?i:flat|apt|apartment|suite|unit|studio|room)\.? \w+,? |\d{1,5}[A-Za-z]? )",
         re.compile(
             r"^(?:(?:flat|apt|apartment|suite|unit|studio|room)\.?\s+\w+,?\s+(?:\d{1,5}[A-Za-z]?\s+)?"
             r"|\d{1,5}[A-Za-z]?\s+)[A-Za-z][A-Za-z0-9'. -]+(?:,.*)?$",
@@ -216,6 +246,47 @@ FAST_RECOGNIZERS: tuple[FastRecognizer, ...] = (
         0.0,
         needs_context=True,
         context_score=0.85,
+    ),
+)
+
+
+STREET_SUFFIXES = (
+    "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|square|sq|terrace|"
+    "parkway|pkwy|highway|hwy|circle|cir|crescent|close|row|walk|alley|mews|hill|gardens|grove|park|plaza|"
+    "trail|path|ridge|view|heights|manor|manors|junction|mission|mountain|mountains|lake|lakes|port|pike|"
+    "rapid|rapids|harbor|harbour|harbors|forge|forges|estates|village|villages|fort|ford|fords|green|greens"
+)
+# Free text only: shapes of addresses and titled names that spaCy's small model often misses.
+FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
+    FastRecognizer(
+        "STREET_ADDRESS",
+        r"\d{1,5} ",
+        re.compile(rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][\w'-]*\s+){{0,3}}(?:{STREET_SUFFIXES})\b\.?", re.IGNORECASE),
+        lambda text, _context: bool(re.search(r"[A-Z]", text)),
+        0.7,
+    ),
+    FastRecognizer(
+        "STREET_ADDRESS",
+        r"(?i)(apt|apartment|suite|unit|flat|studio)",
+        re.compile(r"\b(?:Apt|Apartment|Suite|Unit|Flat|Studio)\.?\s*#?\d{1,5}[A-Za-z]?\b", re.IGNORECASE),
+        _always,
+        0.7,
+    ),
+    FastRecognizer(
+        "PERSON",
+        r"(Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam)",
+        re.compile(
+            r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam)\.?\s+(?P<v>[A-Z][a-z]+(?:\s+[A-Z]\.?)?(?:\s+[A-Z][\w'-]+){0,2})"
+        ),
+        _always,
+        0.75,
+    ),
+    FastRecognizer(
+        "PERSON",
+        r"[A-Z][a-z]+ [A-Z]\.? [A-Z][a-z]+",
+        re.compile(r"\b[A-Z][a-z]{1,20}\s[A-Z]\.?\s[A-Z][a-z]{1,20}(?:[-'][A-Z][a-z]+)?\b"),
+        _always,
+        0.6,
     ),
 )
 

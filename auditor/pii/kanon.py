@@ -1,13 +1,15 @@
 """k-anonymity over quasi-identifiers, counted chunk by chunk.
 
-Only group sizes leave this module: the report shows how small the smallest
-groups are, never which values form them.
+Each row's quasi-identifier tuple is hashed to 64 bits (pandas' stable row
+hash), so memory is 8 bytes a row rather than a dictionary of value tuples;
+group sizes come from counting equal hashes at the end. Only group sizes
+leave this module: the report shows how small the smallest groups are, never
+which values form them.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-
+import numpy as np
 import pandas as pd
 
 from auditor.evidence import KAnonymity
@@ -20,16 +22,23 @@ class KAnonymityCounter:
         self.quasi_identifiers = quasi_identifiers
         self.source = source
         self.threshold = threshold
-        self._counts: Counter[tuple[str, ...]] = Counter()
+        self._hashes: list[np.ndarray] = []
 
     def add(self, chunk: pd.DataFrame) -> None:
         if not self.quasi_identifiers:
             return
         keys = chunk[self.quasi_identifiers].astype("str").fillna(MISSING)
-        self._counts.update(keys.itertuples(index=False, name=None))
+        self._hashes.append(pd.util.hash_pandas_object(keys, index=False).to_numpy())
+
+    def group_sizes(self) -> np.ndarray:
+        if not self._hashes:
+            return np.array([], dtype=np.int64)
+        _, counts = np.unique(np.concatenate(self._hashes), return_counts=True)
+        return np.sort(counts)
 
     def result(self) -> KAnonymity:
-        if not self.quasi_identifiers or not self._counts:
+        sizes = self.group_sizes()
+        if not self.quasi_identifiers or len(sizes) == 0:
             return KAnonymity(
                 quasi_identifiers=[],
                 source="none",
@@ -38,13 +47,12 @@ class KAnonymityCounter:
                 rows_in_groups_below_threshold=0,
                 threshold=self.threshold,
             )
-        sizes = sorted(self._counts.values())
         return KAnonymity(
             quasi_identifiers=list(self.quasi_identifiers),
             source="config" if self.source == "config" else "detected",
-            k=sizes[0],
-            smallest_groups=sizes[:10],
-            rows_in_groups_below_threshold=sum(s for s in sizes if s < self.threshold),
+            k=int(sizes[0]),
+            smallest_groups=[int(s) for s in sizes[:10]],
+            rows_in_groups_below_threshold=int(sizes[sizes < self.threshold].sum()),
             threshold=self.threshold,
         )
 

@@ -20,9 +20,11 @@ from auditor.pii.entities import DEFAULT_ENTITIES, SPECIAL_CATEGORY_TERMS
 from auditor.pii.fast import Span
 
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
-# spaCy's parser is not used by any Presidio recognizer; the tagger and lemmatizer
-# stay because Presidio's context enhancer compares lemmas with context words.
-DISABLED_PIPES = ("parser",)
+# Only spaCy's NER is needed. In en_core_web_sm the NER has its own embedded
+# tok2vec (the shared one feeds only the tagger and parser), so every other pipe
+# can go: NER alone runs twice as fast with the same entities. Presidio's
+# context enhancer reads lemmas; lower-cased tokens stand in for them (see below).
+KEEP_PIPES = ("ner",)
 _DIGIT_ENTITIES = frozenset(
     {
         "PHONE_NUMBER",
@@ -56,8 +58,15 @@ class EngineSettings:
         deny = {**{k: list(v) for k, v in SPECIAL_CATEGORY_TERMS.items()}}
         for entity, terms in config.deny_lists.items():
             deny.setdefault(entity, []).extend(terms)
-        entities = tuple(config.entities) if config.entities else DEFAULT_ENTITIES
-        extra = tuple(sorted(set(deny) | {c.entity for c in config.custom_recognizers}))
+        # An explicit pii.entities list is the selection (plus the user's own deny lists and
+        # recognizers); by default the special-category lists run too, for the Art. 9 review.
+        configured = set(config.deny_lists) | {c.entity for c in config.custom_recognizers}
+        if config.entities:
+            entities: tuple[str, ...] = tuple(config.entities)
+            extra = tuple(sorted(configured))
+        else:
+            entities = DEFAULT_ENTITIES
+            extra = tuple(sorted(set(deny) | configured))
         return cls(
             spacy_model=config.spacy_model,
             score_threshold=config.score_threshold,
@@ -94,8 +103,8 @@ def get_analyzer(settings: EngineSettings) -> Any:
     )
     nlp_engine: Any = provider.create_engine()
     for pipeline in nlp_engine.nlp.values():
-        for pipe in DISABLED_PIPES:
-            if pipe in pipeline.pipe_names:
+        for pipe in list(pipeline.pipe_names):
+            if pipe not in KEEP_PIPES:
                 pipeline.disable_pipe(pipe)
     analyzer = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
     for entity, terms in settings.deny_lists:
@@ -111,8 +120,20 @@ def get_analyzer(settings: EngineSettings) -> Any:
     return analyzer
 
 
+# Entities the scanner's checksummed fast recognizers already find in free text; asking
+# Presidio for them too would run its slowest recognizers (phonenumbers) for nothing.
+FAST_COVERED = frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "URL"})
+
+
+def presidio_entities(settings: EngineSettings) -> tuple[str, ...]:
+    """What only Presidio provides: NER, and pattern recognizers the scanner has no fast twin for.
+    Deny lists and custom regexes run as the scanner's own term and pattern recognizers."""
+    covered = FAST_COVERED | {entity for entity, _ in settings.deny_lists} | {c[1] for c in settings.custom}
+    return tuple(e for e in settings.entities if e not in covered or e in NER_ENTITIES)
+
+
 def _entities_for(text: str, selected: tuple[str, ...]) -> list[str]:
-    """Skip recognizers that cannot match: no digits means no phone, card or SSN."""
+    """Skip recognizers that cannot match: no digits means no passport, licence or NHS number."""
     digits = sum(ch.isdigit() for ch in text)
     wanted = []
     for entity in selected:
@@ -146,14 +167,18 @@ def _keep(entity: str, matched: str, text: str) -> bool:
 def analyze_texts(settings: EngineSettings, texts: list[str], context: tuple[str, ...]) -> list[list[Span]]:
     """Full Presidio analysis (NER plus all pattern recognizers) of each text."""
     analyzer = get_analyzer(settings)
+    wanted_entities = presidio_entities(settings)
     results: list[list[Span]] = []
-    artifacts = analyzer.nlp_engine.process_batch(texts, language="en", batch_size=64)
+    artifacts = analyzer.nlp_engine.process_batch(texts, language="en", batch_size=128)
     for text, nlp_artifacts in artifacts:
+        # No lemmatizer runs; context words ("passport", "phone") match lower-cased tokens instead,
+        # by substring as Presidio's enhancer does, so plurals still match.
+        nlp_artifacts.lemmas = [token.lower_ for token in nlp_artifacts.tokens]
         spans = []
         for r in analyzer.analyze(
             text,
             language="en",
-            entities=_entities_for(text, settings.entities),
+            entities=_entities_for(text, wanted_entities),
             nlp_artifacts=nlp_artifacts,
             context=list(context),
             score_threshold=settings.score_threshold,

@@ -24,8 +24,8 @@ import pandas as pd
 from auditor.config import PiiConfig
 from auditor.errors import InputError
 from auditor.evidence import PiiSection
-from auditor.pii.entities import QUASI_ENTITIES
-from auditor.pii.fast import FAST_RECOGNIZERS, FastRecognizer, Span, resolve_overlaps
+from auditor.pii.entities import DEMONYMS, QUASI_ENTITIES
+from auditor.pii.fast import FAST_RECOGNIZERS, FREE_TEXT_RECOGNIZERS, FastRecognizer, Span, resolve_overlaps
 from auditor.pii.findings import Finding
 from auditor.pii.kanon import KAnonymityCounter
 from auditor.pii.parallel import InlineRunner, Runner
@@ -33,19 +33,33 @@ from auditor.pii.presidio_engine import EngineSettings, analyze_texts, ner_cover
 from auditor.pii.profile import ColumnProfile, profile_column
 from auditor.pii.summary import ColumnStats, build_section
 
-NER_SAMPLE = 200
+NER_SAMPLE = 64
 TEXT_BATCH = 256
 CACHE_LIMIT = 200_000
 
 
-def _term_recognizer(entity: str, terms: Iterable[str]) -> FastRecognizer:
+def _accept(_text: str, _in_context: bool) -> bool:
+    return True
+
+
+def _term_recognizer(entity: str, terms: Iterable[str], plurals: bool = False) -> FastRecognizer:
     alternation = "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True))
-    pattern = rf"(?i)\b(?:{alternation})\b"
-    return FastRecognizer(entity, pattern, re.compile(pattern), lambda _: True, 1.0)
+    suffix = "s?" if plurals else ""
+    pattern = rf"(?i)\b(?:{alternation}){suffix}\b"
+    return FastRecognizer(entity, pattern, re.compile(pattern), _accept, 1.0)
 
 
 def _custom_recognizer(entity: str, pattern: str, score: float) -> FastRecognizer:
-    return FastRecognizer(entity, pattern, re.compile(pattern), lambda _: True, score)
+    return FastRecognizer(entity, pattern, re.compile(pattern), _accept, score)
+
+
+_ESCAPES = re.compile(r"\\[ntr]")
+
+
+def unescape_for_analysis(text: str) -> str:
+    """Literal escape sequences (backslash, n) as spaces, keeping every offset: exported JSON
+    and templated text carry them, and they glue words together for NER and patterns."""
+    return _ESCAPES.sub("  ", text)
 
 
 def gate(values: pd.Series, recognizer: FastRecognizer) -> pd.Series:
@@ -66,6 +80,9 @@ class Scanner:
         deny = dict(self.settings.deny_lists)
         self.fast = [r for r in FAST_RECOGNIZERS if r.entity in selected]
         self.terms = [_term_recognizer(entity, terms) for entity, terms in deny.items()]
+        if "NRP" in selected:
+            self.terms.append(_term_recognizer("NRP", DEMONYMS, plurals=True))
+        self.free_text = [r for r in FREE_TEXT_RECOGNIZERS if r.entity in selected]
         self.fast += [_custom_recognizer(c.entity, c.pattern, c.score) for c in config.custom_recognizers]
         self._allow = set(config.allow_list)
         self._cache: OrderedDict[tuple[str, str], list[Span]] = OrderedDict()
@@ -78,6 +95,7 @@ class Scanner:
         missing = sorted(set(wanted or ()) - {str(c) for c in chunk.columns})
         if missing:
             raise InputError(f"pii.columns names unknown column(s): {', '.join(missing)}")
+        sampled: list[tuple[ColumnProfile, list[str]]] = []
         for name in chunk.columns:
             profile = profile_column(str(name), chunk[name], len(chunk))
             profile.selected = wanted is None or name in wanted
@@ -86,21 +104,29 @@ class Scanner:
             if not profile.selected:
                 continue
             if profile.kind in {"structured", "categorical"}:
-                self._column_entity(profile, chunk[name].dropna().unique()[:NER_SAMPLE].tolist())
+                sample = [str(v) for v in chunk[name].dropna().unique()[:NER_SAMPLE]]
+                if sample and not self._pattern_dominated(sample):
+                    sampled.append((profile, sample))
             elif profile.kind == "datetime" and "DATE_TIME" in profile.expected:
                 profile.column_entity, profile.column_entity_score = "DATE_TIME", 0.9
+        # One map for every column's NER sample, so the workers share it.
+        coverages = self.runner.map(partial(ner_coverage, self.settings), [sample for _, sample in sampled])
+        for (profile, _), coverage in zip(sampled, coverages, strict=True):
+            self._column_entity(profile, coverage)
 
-    def _column_entity(self, profile: ColumnProfile, sample: list[str]) -> None:
-        """Column-level evidence: NER on a sample decides whether this is a names/places column."""
-        if not sample:
-            return
+    def _pattern_dominated(self, sample: list[str]) -> bool:
+        """Emails, phones, IBANs, codes and IDs: the fast recognizers explain the column, or its values
+        are mostly digits (names and places are not), so NER has nothing to decide."""
+        if sum(any(ch.isdigit() for ch in v) for v in sample) * 2 >= len(sample):
+            return True
         values = pd.Series(sample, dtype="str")
-        pattern_hits = pd.Series(False, index=values.index)
+        hits = pd.Series(False, index=values.index)
         for recognizer in self.fast:
-            pattern_hits |= gate(values, recognizer)
-        if float(pattern_hits.mean()) >= 0.5:
-            return
-        coverage = ner_coverage(self.settings, [str(v) for v in sample])
+            hits |= gate(values, recognizer)
+        return float(hits.mean()) >= 0.5
+
+    def _column_entity(self, profile: ColumnProfile, coverage: dict[str, float]) -> None:
+        """Column-level evidence: NER on a sample decides whether this is a names/places column."""
         for entity, share in sorted(coverage.items(), key=lambda kv: -kv[1]):
             if profile.expected and entity not in profile.expected:
                 needed = 0.8
@@ -142,17 +168,19 @@ class Scanner:
             else:
                 found[value] = cached
         if todo:
-            batches = [todo[i : i + TEXT_BATCH] for i in range(0, len(todo), TEXT_BATCH)]
+            readable = [unescape_for_analysis(v) for v in todo]
+            batches = [readable[i : i + TEXT_BATCH] for i in range(0, len(readable), TEXT_BATCH)]
             work = partial(analyze_texts, self.settings, context=tuple(profile.name.lower().split("_")))
-            for batch, results in zip(batches, self.runner.map(work, batches), strict=True):
-                for value, spans in zip(batch, results, strict=True):
-                    found[value] = spans
-            series = pd.Series(todo, dtype="str")
-            for recognizer in self.fast + self.terms:
+            results = [spans for batch in self.runner.map(work, batches) for spans in batch]
+            for value, spans in zip(todo, results, strict=True):
+                found[value] = spans
+            series = pd.Series(readable, dtype="str")
+            for recognizer in self.fast + self.terms + self.free_text:
                 if recognizer.needs_context:
                     continue
-                for value in series[gate(series, recognizer)]:
-                    found[value] = found[value] + recognizer.find(value, False)
+                for index in np.flatnonzero(gate(series, recognizer).to_numpy()):
+                    value = todo[index]
+                    found[value] = found[value] + recognizer.find(readable[index], False)
             for value in todo:
                 self._cache[(profile.name, value)] = found[value]
             while len(self._cache) > CACHE_LIMIT:
