@@ -12,12 +12,14 @@ from auditor.api import render, run, scan, verify
 from auditor.config import AuditConfig, PiiConfig, load_config
 from auditor.errors import AuditError, ExitCode, InputError
 from auditor.evidence import Evidence, dump_evidence, load_evidence, parse_evidence
+from auditor.history import HistoryStore
 
 __all__ = [
     "AuditConfig",
     "AuditError",
     "Evidence",
     "ExitCode",
+    "HistoryStore",
     "InputError",
     "PiiConfig",
     "__version__",

@@ -10,6 +10,7 @@ from auditor.config import AuditConfig, PiiConfig, load_config
 
 if TYPE_CHECKING:
     from auditor.evidence import Evidence, PiiSection
+    from auditor.history import HistoryStore
     from auditor.progress import Progress
     from auditor.verify import Verification
 
@@ -20,17 +21,34 @@ def run(
     seed: int | None = None,
     waivers: str | Path | None = None,
     progress: Progress | None = None,
+    history: HistoryStore | None = None,
+    baseline: str | Path | None = None,
 ) -> Evidence:
-    """Run the audit (``audit run`` without writing files) and return the Evidence.
+    """Run the audit (``audit run`` without writing report files) and return the Evidence.
 
+    With ``history`` (a ``HistoryStore``) the run gets the project's trend and is
+    recorded, like ``audit run``; without it nothing is recorded. ``baseline``
+    (``"latest"``, a run id, or an evidence.json path) adds the regression controls.
     Raises ``InputError`` for a bad config or bad data, like the CLI's exit code 2.
     """
+    from auditor.history import load_baseline
     from auditor.pipeline import run as run_pipeline
 
     resolved = config if isinstance(config, AuditConfig) else load_config(config)
-    return run_pipeline(
-        resolved, seed=seed, progress=progress, waivers=Path(waivers) if waivers else None, command="auditor.run()"
+    reference = load_baseline(str(baseline), history, resolved.project) if baseline is not None else None
+    evidence = run_pipeline(
+        resolved,
+        seed=seed,
+        progress=progress,
+        waivers=Path(waivers) if waivers else None,
+        command="auditor.run()",
+        baseline=reference,
+        baseline_note="no baseline given" if baseline is None else f"no earlier run of {resolved.project!r}",
+        trend=history.previous(resolved.project) if history is not None else None,
     )
+    if history is not None:
+        history.record_or_fail(evidence)
+    return evidence
 
 
 def scan(data: str | Path, config: PiiConfig | None = None, findings: str | Path | None = None) -> PiiSection:

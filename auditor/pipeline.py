@@ -30,7 +30,7 @@ from auditor.data import LoadedData, load_data
 from auditor.energy import EnergyMeter, country_intensity, energy_section
 from auditor.energy.meter import warm_up
 from auditor.errors import InputError
-from auditor.evidence import DataInfo, Evidence, Host, RunInfo, StageRecord, Versions
+from auditor.evidence import BaselineRef, DataInfo, Evidence, Host, RunInfo, RunMetrics, StageRecord, Versions
 from auditor.pii.masking import scrub
 from auditor.pii.presidio_engine import check_model_installed
 from auditor.policy import evaluate_controls, gate, load_packs, load_waivers
@@ -165,8 +165,16 @@ def run(
     command: str = "auditor.run()",
     progress: Progress | None = None,
     waivers: Path | None = None,
+    baseline: BaselineRef | None = None,
+    trend: list[RunMetrics] | None = None,
+    baseline_note: str = "no --baseline given",
 ) -> Evidence:
-    """Run the whole audit and return the Evidence; raises InputError for bad input (exit code 2)."""
+    """Run the whole audit and return the Evidence; raises InputError for bad input (exit code 2).
+
+    ``baseline`` (an earlier run's metrics) enables the regression controls, which are
+    skipped with ``baseline_note`` without one; ``trend`` holds earlier runs of the
+    project, oldest first, for the report's trend charts.
+    """
     progress = progress or NoProgress()
     seed = config.seed if seed is None else seed
     started_at = clock()
@@ -191,6 +199,10 @@ def run(
             records.append(StageRecord(name="energy", status="ok", duration_s=0.0))
         except Exception as exc:
             records.append(StageRecord(name="energy", status="error", duration_s=0.0, error=_one_line(exc)))
+    if baseline is None:
+        records.append(StageRecord(name="baseline", status="skipped", duration_s=0.0, error=baseline_note))
+    else:
+        records.append(StageRecord(name="baseline", status="ok", duration_s=0.0))
     config_json = config.model_dump(mode="json")
     run_info = RunInfo(
         id=run_id or uuid.uuid4().hex,
@@ -214,12 +226,13 @@ def run(
         "training": ctx.training.model_dump(mode="json") if ctx.training else None,
         "audit": ctx.audit.model_dump(mode="json") if ctx.audit else None,
         "energy": energy.model_dump(mode="json") if energy else None,
+        "baseline": baseline.model_dump(mode="json") if baseline else None,
     }
     controls = evaluate_controls(packs, document, records, waiver_entries, started_at.date())
     known = {c.id for c in controls}
     notes = [f"waiver for unknown control {w.control} ignored" for w in waiver_entries if w.control not in known]
     summary, verdict = gate(controls, records, config.policies.fail_on, config.policies.warn_on, notes)
-    return Evidence(
+    evidence = Evidence(
         run=run_info,
         stages=records,
         data=_data_info(config, data),
@@ -227,7 +240,11 @@ def run(
         training=ctx.training,
         audit=ctx.audit,
         energy=energy,
+        baseline=baseline,
         controls=controls,
         summary=summary,
         verdict=verdict,
     )
+    if trend is None:
+        return evidence
+    return evidence.model_copy(update={"trend": [*trend, evidence.metrics()]})

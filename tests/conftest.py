@@ -92,6 +92,35 @@ def write_small_example(directory: Path, rows: int = SMALL_ROWS, **overrides: An
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def history_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Every run in the session records into a throwaway history database, never ./.audit."""
+    import os
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('history') / 'history.db'}"
+    previous = os.environ.get("AUDIT_HISTORY_URL")
+    os.environ["AUDIT_HISTORY_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("AUDIT_HISTORY_URL", None)
+    else:
+        os.environ["AUDIT_HISTORY_URL"] = previous
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster for the session (skipped where the binaries are missing)."""
+    from pgcluster import StartFailed, Unavailable, cluster
+
+    try:
+        with cluster() as url:
+            yield url
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    except StartFailed as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.fixture(scope="session")
 def small_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_small_example(tmp_path_factory.mktemp("example"))

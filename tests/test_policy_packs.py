@@ -25,7 +25,7 @@ FIXTURES: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load((DATA / "control
 
 def base_document() -> dict[str, Any]:
     evidence = json.loads((DATA / "evidence.json").read_text())
-    return {k: evidence[k] for k in ("run", "data", "stages", "pii", "training", "audit", "energy")}
+    return {k: evidence.get(k) for k in ("run", "data", "stages", "pii", "training", "audit", "energy", "baseline")}
 
 
 def patch(document: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def test_control_errors_when_its_stage_crashed(control_id: str) -> None:
         StageRecord(
             name=n, status="error" if n == broken else "ok", duration_s=0.0, error="boom" if n == broken else None
         )
-        for n in ("data", "pii", "train", "audit", "energy")
+        for n in ("data", "pii", "train", "audit", "energy", "baseline")
     ]
     assert status_of(control_id, base_document(), stages) == "error"
 

@@ -5,6 +5,7 @@ EXPECTED = {
     "AuditError",
     "Evidence",
     "ExitCode",
+    "HistoryStore",
     "InputError",
     "PiiConfig",
     "__version__",

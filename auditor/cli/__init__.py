@@ -7,6 +7,7 @@ import json
 import typer
 
 from auditor._version import __version__
+from auditor.cli import history as _history
 from auditor.cli import policies as _policies
 from auditor.cli._common import STATE, guarded
 from auditor.cli.report import modelcard_command, report_command, verify_command
@@ -61,6 +62,7 @@ app.command("verify")(verify_command)
 app.command("modelcard")(modelcard_command)
 app.command("schema")(schema_command)
 app.add_typer(_policies.app, name="policies")
+app.add_typer(_history.app, name="history")
 
 
 def main() -> None:

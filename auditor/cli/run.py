@@ -72,6 +72,13 @@ def run_command(
     sign_key: Path | None = typer.Option(
         None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
     ),
+    history: str | None = typer.Option(
+        None, "--history", help="History database URL (default: $AUDIT_HISTORY_URL or sqlite:///.audit/history.db)."
+    ),
+    no_history: bool = typer.Option(False, "--no-history", help="Do not record this run."),
+    baseline: str | None = typer.Option(
+        None, "--baseline", help="Compare with a baseline: latest, a run id, or an evidence.json."
+    ),
     nproc: int | None = typer.Option(None, "--nproc", min=1, help="Train with DDP on this many local processes."),
 ) -> None:
     """Scan, train with DP, audit, measure energy, check policies and write the report."""
@@ -94,8 +101,28 @@ def run_command(
         check_private_key(key)
     if output.exists() and not output.is_dir():
         raise InputError("output path exists and is not a directory", where=str(output))
+    from auditor.history import HistoryStore, baseline_needs_store, load_baseline
+
+    if no_history and (history or baseline_needs_store(baseline)):
+        raise InputError("--no-history cannot be combined with --history or a history --baseline")
+    store = None if no_history else HistoryStore(history)
+    reference = load_baseline(baseline, store, config.project) if baseline else None
+    baseline_note = "no --baseline given"
+    if baseline and reference is None:
+        baseline_note = f"--baseline latest: no earlier run of {config.project!r} in history (first run)"
+        console.print(f"  note: {baseline_note}; the regression controls are skipped", markup=False)
+    trend = store.previous(config.project) if store else None
     progress = ConsoleProgress()
-    evidence = run_pipeline(config, seed=seed, command=command_line(), progress=progress, waivers=waivers)
+    evidence = run_pipeline(
+        config,
+        seed=seed,
+        command=command_line(),
+        progress=progress,
+        waivers=waivers,
+        baseline=reference,
+        trend=trend,
+        baseline_note=baseline_note,
+    )
     from auditor.energy import EnergyMeter
 
     progress.begin("render")
@@ -106,7 +133,12 @@ def run_command(
         outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
     written = write_outputs(outputs, output)
     progress.end("ok")
+    render_kwh = render_meter.stages["render"].energy_kwh if "render" in render_meter.stages else None
+    if store is not None:
+        store.record_or_fail(evidence, render_energy_kwh=render_kwh)
     print_outcome(evidence, written)
+    if store is not None:
+        console.print(f"  recorded run {evidence.run.id[:12]} in {store.redacted_url}", markup=False, highlight=False)
     if config.energy.enabled and "render" in render_meter.stages:
         spent = render_meter.stages["render"]
         console.print(

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from auditor._io import canonical_json
 from auditor.errors import InputError
@@ -29,6 +29,7 @@ from auditor.evidence.energy import (
     Recommendation,
     WhatIf,
 )
+from auditor.evidence.history import BaselineRef, RunMetrics
 from auditor.evidence.pii import ColumnKind, KAnonymity, PiiColumn, PiiSection, ScanEngine, SpecialCategory
 from auditor.evidence.run import DataInfo, Host, RunInfo, StageRecord, StageStatus, Versions
 from auditor.evidence.training import (
@@ -43,13 +44,14 @@ from auditor.evidence.training import (
     TrainingSection,
 )
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
     "AuditSection",
     "Baseline",
+    "BaselineRef",
     "CanaryAudit",
     "ColumnKind",
     "ControlResult",
@@ -77,6 +79,7 @@ __all__ = [
     "Projection",
     "Recommendation",
     "RunInfo",
+    "RunMetrics",
     "ScanEngine",
     "SpecialCategory",
     "StageRecord",
@@ -104,12 +107,28 @@ class Evidence(Record):
     training: TrainingSection | None
     audit: AuditSection | None
     energy: EnergySection | None
+    baseline: BaselineRef | None = None
+    trend: list[RunMetrics] = Field(default_factory=list)
     controls: list[ControlResult]
     summary: Summary
     verdict: Literal["pass", "fail"]
 
     def stage(self, name: str) -> StageRecord | None:
         return next((s for s in self.stages if s.name == name), None)
+
+    def metrics(self) -> RunMetrics:
+        """This run's key figures, for history, trends and regression baselines."""
+        return RunMetrics(
+            run_id=self.run.id,
+            started_at=self.run.started_at,
+            verdict=self.verdict,
+            epsilon=self.training.privacy.epsilon if self.training and self.training.privacy else None,
+            accuracy=self.training.metrics.accuracy if self.training else None,
+            pii_rows=self.pii.rows_with_pii if self.pii else None,
+            pii_columns=sorted(c.name for c in self.pii.columns if c.rows_with_pii) if self.pii else [],
+            energy_kwh=self.energy.total.energy_kwh if self.energy else None,
+            emissions_kg=self.energy.total.emissions_kg if self.energy else None,
+        )
 
 
 def dump_evidence(evidence: Evidence) -> str:

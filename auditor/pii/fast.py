@@ -267,14 +267,14 @@ FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     ),
     FastRecognizer(
         "STREET_ADDRESS",
-        r"(?i)(apt|apartment|suite|unit|flat|studio)",
+        r"(?i)(?:apt|apartment|suite|unit|flat|studio)",
         re.compile(r"\b(?:Apt|Apartment|Suite|Unit|Flat|Studio)\.?\s*#?\d{1,5}[A-Za-z]?\b", re.IGNORECASE),
         _always,
         0.7,
     ),
     FastRecognizer(
         "PERSON",
-        r"(Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam)",
+        r"(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam)",
         re.compile(
             r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam)\.?\s+(?P<v>[A-Z][a-z]+(?:\s+[A-Z]\.?)?(?:\s+[A-Z][\w'-]+){0,2})"
         ),

@@ -20,7 +20,15 @@ from auditor.policy.loader import LoadedPack
 from auditor.policy.model import CelCheck, Control, MetricCheck, WaiverEntry
 from auditor.policy.paths import MissingEvidence, lookup
 
-STAGE_OF = {"run": "data", "data": "data", "pii": "pii", "training": "train", "audit": "audit", "energy": "energy"}
+STAGE_OF = {
+    "run": "data",
+    "data": "data",
+    "pii": "pii",
+    "training": "train",
+    "audit": "audit",
+    "energy": "energy",
+    "baseline": "baseline",
+}
 _ROOT_USE = re.compile(r"(?<![\w.\"'])(" + "|".join(STAGE_OF) + r")\b")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-ROOTS = ("run", "data", "pii", "training", "audit", "energy", "stages", "params")
+ROOTS = ("run", "data", "pii", "training", "audit", "energy", "baseline", "stages", "params")
 
 
 class MissingEvidence(Exception):
