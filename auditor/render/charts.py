@@ -39,11 +39,14 @@ RC: dict[str, Any] = {
 
 
 def _svg(draw: Callable[[Axes], None], width: float = 6.4, height: float = 2.4) -> str:
+    return _svg_figure(lambda figure: draw(figure.add_subplot()), width, height)
+
+
+def _svg_figure(draw: Callable[[Figure], None], width: float, height: float) -> str:
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]  # keys are valid rcParams
         figure = Figure(figsize=(width, height), dpi=72)
         FigureCanvasSVG(figure)
-        axes = figure.add_subplot()
-        draw(axes)
+        draw(figure)
         figure.tight_layout()
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
@@ -201,6 +204,45 @@ def roc_curve(ev: Evidence) -> str | None:
     return _svg(draw, width=4.6, height=2.6)
 
 
+TREND_METRICS = (
+    ("epsilon", "ε"),
+    ("pii_rows", "rows with PII"),
+    ("energy_kwh", "energy (Wh)"),
+    ("emissions_kg", "CO₂e (g)"),
+    ("accuracy", "accuracy"),
+)
+FAIL = "#dc2626"
+
+
+def trend(ev: Evidence) -> str | None:
+    """Small multiples of the key figures over the project's recent runs, oldest first."""
+    points = ev.trend
+    if len(points) < 2:
+        return None
+    scale = {"energy_kwh": 1000.0, "emissions_kg": 1000.0}
+
+    def draw(figure: Figure) -> None:
+        axes = figure.subplots(len(TREND_METRICS), 1, sharex=True)
+        xs = list(range(len(points)))
+        for ax, (key, label) in zip(axes, TREND_METRICS, strict=True):
+            values = [getattr(p, key) for p in points]
+            known = [(x, v * scale.get(key, 1.0)) for x, v in zip(xs, values, strict=True) if v is not None]
+            if known:
+                ax.plot([x for x, _ in known], [v for _, v in known], color=DP, linewidth=1.4)
+                colors = [FAIL if points[x].verdict == "fail" else DP for x, _ in known]
+                ax.scatter([x for x, _ in known], [v for _, v in known], c=colors, s=12, zorder=3)
+                last = known[-1]
+                if last[0] == xs[-1]:
+                    ax.annotate(f"{last[1]:.3g}", last, xytext=(4, 0), textcoords="offset points", fontsize=6.5)
+            ax.set_ylabel(label, fontsize=7)
+            ax.margins(x=0.05, y=0.25)
+        labels = [p.started_at[5:16].replace("T", " ") for p in points]
+        axes[-1].set_xticks(xs, labels, rotation=45, ha="right", fontsize=6.5)
+        axes[-1].set_xlabel("run started (UTC); red points failed the gate")
+
+    return _svg_figure(draw, 6.4, 1.2 + 1.05 * len(TREND_METRICS))
+
+
 def charts(ev: Evidence) -> dict[str, str | None]:
     return {
         "epsilon": epsilon_curve(ev),
@@ -209,4 +251,5 @@ def charts(ev: Evidence) -> dict[str, str | None]:
         "what_if": what_if(ev),
         "pii": pii_heatmap(ev),
         "roc": roc_curve(ev),
+        "trend": trend(ev),
     }

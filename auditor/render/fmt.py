@@ -45,8 +45,10 @@ def observed(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def energy(kwh: float) -> str:
+def energy(kwh: float | None) -> str:
     """kWh with a unit that keeps digits readable (Wh below 1 kWh, MWh above 1000)."""
+    if kwh is None:
+        return "n/a"
     if kwh < 1e-3:
         return f"{kwh * 1e3:.3g} Wh"
     if kwh < 1000:
@@ -54,7 +56,9 @@ def energy(kwh: float) -> str:
     return f"{kwh / 1000:.4g} MWh"
 
 
-def mass(kg: float) -> str:
+def mass(kg: float | None) -> str:
+    if kg is None:
+        return "n/a"
     if kg < 1e-3:
         return f"{kg * 1e3:.3g} g CO₂e"
     if kg < 1000:

@@ -61,6 +61,7 @@ def view(ev: Evidence, context: RenderContext, for_pdf: bool) -> dict[str, Any]:
         "packs": _by_pack(ev.controls),
         "charts": {k: Markup(v) if v else None for k, v in charts(ev).items()},
         "signed": context.sign_key is not None,
+        "regressions": [c for c in ev.controls if "-REG-" in c.id],
     }
 
 

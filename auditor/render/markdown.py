@@ -33,8 +33,11 @@ def summary_markdown(ev: Evidence) -> str:
         facts.append(
             f"{energy(ev.energy.total.energy_kwh)}, {mass(ev.energy.total.emissions_kg)} ({ev.energy.country_iso_code})"
         )
+    if ev.baseline:
+        facts.append(f"compared with the baseline {_cell(ev.baseline.source)}")
     lines += [f"- {f}" for f in facts] + [""]
-    shown = [c for c in ev.controls if c.status != "pass"]
+    shown = [c for c in ev.controls if c.status not in {"pass", "skipped"}]
+    skipped = [c.id for c in ev.controls if c.status == "skipped"]
     if shown:
         lines += ["| | Control | Severity | Observed | Expected |", "|---|---|---|---|---|"]
         for c in shown:
@@ -43,6 +46,8 @@ def summary_markdown(ev: Evidence) -> str:
                 f"| {_cell(observed(c.observed))} | {_cell(c.expected)} |"
             )
         lines.append("")
+    if skipped:
+        lines += [f"{ICONS['skipped']} skipped: {', '.join(skipped)}", ""]
     errors = [s for s in ev.stages if s.status == "error"]
     for stage in errors:
         lines.append(f"> ⛔ stage **{stage.name}** failed: {_cell(stage.error or '')}")
