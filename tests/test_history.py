@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,24 @@ def test_a_version_1_database_opens_and_is_migrated(tmp_path: Path) -> None:
     assert HistoryStore(f"sqlite:///{path}").schema_version() == 2  # reopening is a no-op
 
 
+def _open_version(url: str) -> object:
+    try:
+        return HistoryStore(url).schema_version()
+    except Exception as exc:  # reported back to the parent, which fails the test
+        return repr(exc)
+
+
+def test_many_processes_creating_one_database_all_get_a_consistent_schema(tmp_path: Path) -> None:
+    """Regression: sqlite3 ran DDL outside transactions, so a process could see ``runs``
+    before its creator wrote the schema version, and "migrate" it again (duplicate column).
+    Before the fix this failed in about 4 rounds of 10."""
+    context = multiprocessing.get_context("fork")
+    with context.Pool(8) as pool:
+        for round_ in range(10):
+            url = f"sqlite:///{tmp_path / f'race{round_}.db'}"
+            assert pool.map(_open_version, [url] * 8) == [2] * 8
+
+
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     HistoryStore(f"sqlite:///{path}")
@@ -320,6 +339,10 @@ def test_history_errors_are_one_line(store: HistoryStore, args: list[str], messa
 
 def test_empty_history_says_so(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    missing = CliRunner().invoke(app, ["history", "--history", url])
+    assert missing.exit_code == 2 and "no history database at" in missing.stderr
+    assert not (tmp_path / "empty.db").exists()  # reading never creates a database
+    HistoryStore(url)
     assert "no runs recorded" in history(url).stderr
     result = CliRunner().invoke(app, ["history", "--history", url, "trend", "epsilon"])
     assert result.exit_code == 2 and "no runs recorded" in result.stderr

@@ -19,10 +19,13 @@ FORMAT = typer.Option("table", "-f", "--format", help="table or json.")
 METRICS = ("epsilon", "accuracy", "pii_rows", "energy_kwh", "emissions_kg")
 
 
-def _store(url: str | None) -> Any:
+def _store(ctx: typer.Context, url: str | None) -> Any:
+    """Open an existing history; its connections close when the command ends, however it ends."""
     from auditor.history import HistoryStore
 
-    return HistoryStore(url)
+    store = HistoryStore(url, create=False)
+    ctx.call_on_close(store.close)
+    return store
 
 
 def _check_format(fmt: str) -> None:
@@ -50,7 +53,7 @@ def list_runs(
         ctx.obj = {"history": history}
         return
     _check_format(fmt)
-    rows = _store(history).list_runs(limit, project)
+    rows = _store(ctx, history).list_runs(limit, project)
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2, sort_keys=True))
         return
@@ -78,7 +81,7 @@ def show(
 ) -> None:
     """Show one run: its verdict, key figures and failing controls."""
     _check_format(fmt)
-    store = _store(_url(ctx, history))
+    store = _store(ctx, _url(ctx, history))
     evidence = store.evidence(store.resolve_id(run_id))
     metrics = evidence.metrics().model_dump()
     failing = [
@@ -117,7 +120,7 @@ def diff(
 ) -> None:
     """Compare two runs: key figures, PII columns and control statuses."""
     _check_format(fmt)
-    store = _store(_url(ctx, history))
+    store = _store(ctx, _url(ctx, history))
     a, b = (store.evidence(store.resolve_id(r)) for r in (run_a, run_b))
     ma, mb = a.metrics(), b.metrics()
     changes = {}
@@ -162,7 +165,7 @@ def trend(
     _check_format(fmt)
     if metric not in METRICS:
         raise InputError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
-    store = _store(_url(ctx, history))
+    store = _store(ctx, _url(ctx, history))
     if project is None:
         latest = store.list_runs(1)
         if not latest:
@@ -194,5 +197,5 @@ def prune(
     """Delete old runs."""
     if keep is None and older_than is None:
         raise InputError("give --keep N or --older-than DAYS")
-    removed = _store(_url(ctx, history)).prune(keep=keep, older_than_days=older_than)
+    removed = _store(ctx, _url(ctx, history)).prune(keep=keep, older_than_days=older_than)
     console.print(f"deleted {removed} run(s)", markup=False)

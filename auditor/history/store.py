@@ -94,6 +94,19 @@ def resolve_url(url: str | None) -> str:
     return url or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def is_new(url: str | None) -> bool:
+    """Whether the history at ``url`` is a SQLite file that does not exist yet."""
+    path = sqlite_path(resolve_url(url))
+    return path is not None and not path.exists()
+
+
 def _driver_url(url: str) -> str:
     """Plain ``postgresql://`` (or ``postgres://``) URLs use psycopg 3, the driver we ship."""
     for prefix in ("postgresql://", "postgres://"):
@@ -103,20 +116,34 @@ def _driver_url(url: str) -> str:
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
+    """WAL, a busy timeout, and real transactions: Python's sqlite3 module runs DDL outside
+    any transaction by default, so two processes creating one database could interleave
+    (one sees ``runs`` before the other has written its schema version). We issue
+    ``BEGIN IMMEDIATE`` ourselves, which takes the write lock up front."""
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class HistoryStore:
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, create: bool = True) -> None:
+        """Open (and migrate) the history at ``url``. With ``create=False`` a SQLite file that
+        does not exist yet is an input error instead of a new, empty database."""
         self.url = resolve_url(url)
         try:
-            if self.url.startswith("sqlite:///"):
-                path = Path(self.url.removeprefix("sqlite:///"))
+            path = sqlite_path(self.url)
+            if path is not None and not create and not path.exists():
+                raise InputError(f"no history database at {path} (audit run records runs there)")
+            if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(_driver_url(self.url), pool_pre_ping=True)
         except (ArgumentError, ImportError, OSError) as exc:
@@ -181,7 +208,7 @@ class HistoryStore:
             version += 1
         if row is None:
             connection.execute(insert(meta).values(key="schema_version", value=str(version)))
-        else:
+        elif int(row[0]) != version:
             connection.execute(update(meta).where(meta.c.key == "schema_version").values(value=str(version)))
 
     def schema_version(self) -> int:
@@ -322,4 +349,11 @@ class HistoryStore:
         return self._write(work)
 
     def close(self) -> None:
+        """Close the connections (SQLite then folds its -wal and -shm files back in)."""
         self.engine.dispose()
+
+    def __enter__(self) -> HistoryStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
