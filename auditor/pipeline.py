@@ -38,6 +38,7 @@ from auditor.policy.loader import LoadedPack
 from auditor.policy.model import WaiverEntry
 from auditor.progress import NoProgress, Progress
 from auditor.stages import STAGES, RunContext
+from auditor.verbose import describe, log
 
 Clock = Callable[[], dt.datetime]
 
@@ -125,6 +126,8 @@ def _run_stages(ctx: RunContext) -> list[StageRecord]:
             status, error = "error", _one_line(exc)
             failed.add(stage.name)
         ctx.progress.end(status)
+        for line in describe(stage.name, ctx) if status == "ok" else []:
+            log.info(line)
         records.append(
             StageRecord(name=stage.name, status=status, duration_s=round(time.perf_counter() - started, 6), error=error)
         )
@@ -186,6 +189,9 @@ def run(
     with meter.track("data"):
         data = load_data(config)
     progress.end("ok")
+    log.info(
+        f"data: {len(data.frame):,} rows x {data.frame.shape[1]} columns, {data.format}, sha256 {data.sha256[:16]}"
+    )
     ctx = RunContext(config=config, data=data, seed=seed, meter=meter, progress=progress)
     records = [StageRecord(name="data", status="ok", duration_s=round(time.perf_counter() - data_started, 6))]
     records += _run_stages(ctx)
@@ -197,6 +203,10 @@ def run(
             dp_epochs = config.train.epochs if ctx.training is not None else 0
             energy = energy_section(meter, config.energy, dp_epochs, ctx.training.curve if ctx.training else [])
             records.append(StageRecord(name="energy", status="ok", duration_s=0.0))
+            log.info(
+                f"energy: {energy.total.energy_kwh:.3g} kWh, {energy.total.emissions_kg:.3g} kg CO2e "
+                f"({energy.country_iso_code}, {energy.carbon_intensity_g_per_kwh:.0f} g/kWh)"
+            )
         except Exception as exc:
             records.append(StageRecord(name="energy", status="error", duration_s=0.0, error=_one_line(exc)))
     if baseline is None:

@@ -39,8 +39,11 @@ def root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail on stderr (never personal data)."),
 ) -> None:
+    from auditor.verbose import configure
+
     STATE["debug"] = debug
     STATE["verbose"] = verbose
+    configure(verbose)
 
 
 @guarded

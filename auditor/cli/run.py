@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +15,8 @@ from auditor.config import ALL_FORMATS, SEVERITIES, AuditConfig, load_config
 from auditor.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from auditor.evidence import Evidence
+    from auditor.evidence import BaselineRef, Evidence, RunMetrics
+    from auditor.history import HistoryStore
 
 
 def _formats(requested: list[str] | None, config: AuditConfig) -> list[str]:
@@ -53,6 +56,43 @@ def print_outcome(evidence: Evidence, written: list[Path]) -> None:
         console.print(f"  [yellow]![/] {text}", markup=True, emoji=False)
     for path in written:
         console.print(f"  wrote {path}", markup=False, emoji=False)
+
+
+@dataclass
+class HistoryPlan:
+    url: str | None  # where to record the run; None with --no-history
+    store: HistoryStore | None  # open already when the database exists
+    reference: BaselineRef | None
+    note: str
+    trend: list[RunMetrics] | None
+
+
+def _plan_history(history: str | None, no_history: bool, baseline: str | None, project: str) -> HistoryPlan:
+    """Read what the run needs from the history without creating anything: a SQLite file that
+    does not exist yet is created only when the run is recorded, so a bad input leaves nothing."""
+    from auditor.history import HistoryStore, baseline_needs_store, is_new, load_baseline, resolve_url
+
+    if no_history and (history or baseline_needs_store(baseline)):
+        raise InputError("--no-history cannot be combined with --history or a history --baseline")
+    url = None if no_history else resolve_url(history)
+    store = None if url is None or is_new(url) else HistoryStore(url)
+    try:
+        note = "no --baseline given"
+        reference = None
+        if baseline is not None:
+            if url is not None and store is None and baseline_needs_store(baseline) and baseline != "latest":
+                raise InputError(f"no run {baseline!r} in history {url}: the database does not exist yet")
+            needed = store or not baseline_needs_store(baseline)
+            reference = load_baseline(baseline, store, project) if needed else None
+            if reference is None:
+                note = f"--baseline latest: no earlier run of {project!r} in history (first run)"
+                console.print(f"  note: {note}; the regression controls are skipped", markup=False)
+        trend = None if url is None else (store.previous(project) if store else [])
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
+    return HistoryPlan(url, store, reference, note, trend)
 
 
 @guarded
@@ -98,54 +138,56 @@ def run_command(
     selected = _formats(formats, config)
     key = read_key_file(sign_key) if sign_key else None
     if key is not None:
-        check_private_key(key)
+        check_private_key(key, str(sign_key))
     if output.exists() and not output.is_dir():
         raise InputError("output path exists and is not a directory", where=str(output))
-    from auditor.history import HistoryStore, baseline_needs_store, load_baseline
-
-    if no_history and (history or baseline_needs_store(baseline)):
-        raise InputError("--no-history cannot be combined with --history or a history --baseline")
-    store = None if no_history else HistoryStore(history)
-    reference = load_baseline(baseline, store, config.project) if baseline else None
-    baseline_note = "no --baseline given"
-    if baseline and reference is None:
-        baseline_note = f"--baseline latest: no earlier run of {config.project!r} in history (first run)"
-        console.print(f"  note: {baseline_note}; the regression controls are skipped", markup=False)
-    trend = store.previous(config.project) if store else None
-    progress = ConsoleProgress()
-    evidence = run_pipeline(
-        config,
-        seed=seed,
-        command=command_line(),
-        progress=progress,
-        waivers=waivers,
-        baseline=reference,
-        trend=trend,
-        baseline_note=baseline_note,
-    )
-    from auditor.energy import EnergyMeter
-
-    progress.begin("render")
-    # Rendering is measured too, but only reported here: the report cannot contain
-    # the energy of producing itself.
-    render_meter = EnergyMeter(config.energy)
-    with render_meter.track("render"):
-        outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
-    written = write_outputs(outputs, output)
-    progress.end("ok")
-    render_kwh = render_meter.stages["render"].energy_kwh if "render" in render_meter.stages else None
-    if store is not None:
-        store.record_or_fail(evidence, render_energy_kwh=render_kwh)
-    print_outcome(evidence, written)
-    if store is not None:
-        console.print(f"  recorded run {evidence.run.id[:12]} in {store.redacted_url}", markup=False, highlight=False)
-    if config.energy.enabled and "render" in render_meter.stages:
-        spent = render_meter.stages["render"]
-        console.print(
-            f"  rendering used {spent.energy_kwh * 1000:.3g} Wh ({spent.emissions_kg * 1000:.3g} g CO2e), "
-            "not included in the report",
-            markup=False,
-            emoji=False,
+    plan = _plan_history(history, no_history, baseline, config.project)
+    with ExitStack() as closing:
+        if plan.store is not None:
+            closing.callback(plan.store.close)
+        progress = ConsoleProgress()
+        evidence = run_pipeline(
+            config,
+            seed=seed,
+            command=command_line(),
+            progress=progress,
+            waivers=waivers,
+            baseline=plan.reference,
+            trend=plan.trend,
+            baseline_note=plan.note,
         )
-    if evidence.verdict == "fail" and not exit_zero:
-        raise typer.Exit(int(ExitCode.NOT_COMPLIANT))
+        from auditor.energy import EnergyMeter
+
+        progress.begin("render")
+        # Rendering is measured too, but only reported here: the report cannot contain
+        # the energy of producing itself.
+        render_meter = EnergyMeter(config.energy)
+        with render_meter.track("render"):
+            outputs = render_outputs(
+                evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key)
+            )
+        written = write_outputs(outputs, output)
+        progress.end("ok")
+        render_kwh = render_meter.stages["render"].energy_kwh if "render" in render_meter.stages else None
+        store = plan.store
+        if plan.url is not None:
+            from auditor.history import HistoryStore
+
+            # A new SQLite file is created only now, after a good run.
+            store = store or closing.enter_context(HistoryStore(plan.url))
+            store.record_or_fail(evidence, render_energy_kwh=render_kwh)
+        print_outcome(evidence, written)
+        if store is not None:
+            console.print(
+                f"  recorded run {evidence.run.id[:12]} in {store.redacted_url}", markup=False, highlight=False
+            )
+        if config.energy.enabled and "render" in render_meter.stages:
+            spent = render_meter.stages["render"]
+            console.print(
+                f"  rendering used {spent.energy_kwh * 1000:.3g} Wh ({spent.emissions_kg * 1000:.3g} g CO2e), "
+                "not included in the report",
+                markup=False,
+                emoji=False,
+            )
+        if evidence.verdict == "fail" and not exit_zero:
+            raise typer.Exit(int(ExitCode.NOT_COMPLIANT))
