@@ -22,9 +22,17 @@ def canonical_json(data: Any) -> str:
 
 @contextmanager
 def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
-    """Yield a handle to a temporary file that replaces ``path`` only on success."""
+    """Yield a handle to a temporary file that replaces ``path`` only on success.
+
+    On failure nothing is left behind: not the temporary file, and not the parent
+    directories this call created."""
+    created = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except BaseException:
+        _remove_empty(created)
+        raise
     tmp = Path(tmp_name)
     try:
         encoding = None if "b" in mode else "utf-8"
@@ -35,7 +43,17 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        _remove_empty(created)
         raise
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """Remove directories (deepest first) that are still empty; keep any another writer used."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
 
 def write_text(path: Path, text: str) -> None:

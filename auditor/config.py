@@ -233,6 +233,17 @@ def parse_config(data: Any, source: str, base_dir: Path) -> AuditConfig:
         raise InputError(validation_message(exc), where=source) from None
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """SafeLoader that leaves dates as text: pydantic then validates them, and a bad date
+    (``2026-02-30``) is reported with the field's name instead of as a YAML crash."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_yaml(path: Path) -> Any:
     """Read YAML safely; every failure becomes one InputError line naming the file."""
     if not path.exists():
@@ -246,7 +257,9 @@ def read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_DatesAsText)  # a SafeLoader subclass
+    except ValueError as exc:  # an explicitly tagged value that does not construct
+        raise InputError(f"malformed YAML: {exc}", where=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or "malformed YAML"

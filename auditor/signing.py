@@ -17,18 +17,18 @@ def read_key_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _private(pem: bytes) -> Ed25519PrivateKey:
+def _private(pem: bytes, where: str | None = None) -> Ed25519PrivateKey:
     try:
         key = load_pem_private_key(pem, password=None)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"not an unencrypted PEM private key ({exc})") from None
+    except (ValueError, TypeError):
+        raise InputError("not an unencrypted PEM private key", where=where) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise InputError("the signing key must be an Ed25519 private key")
+        raise InputError("the signing key must be an Ed25519 private key", where=where)
     return key
 
 
-def check_private_key(pem: bytes) -> None:
-    _private(pem)
+def check_private_key(pem: bytes, where: str | None = None) -> None:
+    _private(pem, where)
 
 
 def sign_digest(pem: bytes, digest: bytes) -> bytes:

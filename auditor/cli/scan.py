@@ -64,14 +64,14 @@ def scan_command(
     from auditor.pii.scanner import Scanner
 
     if output_format not in {"table", "json"}:
-        raise InputError("--output-format must be table or json")
+        raise InputError(f"--output-format must be table or json, not {output_format!r}")
     base = load_config(config_path).pii if config_path else PiiConfig()
     update: dict[str, object] = {}
     if split_list(columns):
         update["columns"] = split_list(columns)
     if engine is not None:
         if engine not in {"local", "dask"}:
-            raise InputError("--engine must be local or dask")
+            raise InputError(f"--engine must be local or dask, not {engine!r}")
         update["engine"] = engine
     if scheduler is not None:
         update["scheduler"] = scheduler

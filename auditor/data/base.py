@@ -83,7 +83,9 @@ def get_loader(path: Path, fmt: str = "auto") -> Loader:
 def check_limits(frame: pd.DataFrame, path: Path, options: ReadOptions, row_offset: int = 0) -> None:
     """Enforce the configured resource limits with a message that names the place."""
     if frame.shape[1] > options.max_columns:
-        raise InputError(f"{frame.shape[1]} columns exceed the limit of {options.max_columns}", where=str(path))
+        raise InputError(
+            f"{frame.shape[1]} columns exceed the limit of {options.max_columns} (data.max_columns)", where=str(path)
+        )
     if row_offset + len(frame) > options.max_rows:
         raise InputError(f"more than {options.max_rows} rows (data.max_rows)", where=str(path))
     for column in frame.columns:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from auditor.config import Severity
 
@@ -36,6 +36,19 @@ class CelCheck(_Strict):
     observed: str | None = Field(None, description="CEL expression whose value the report shows as observed.")
 
 
+def _check_kind(value: Any) -> str:
+    """A check with a ``cel`` key is a CEL check, anything else a metric check, so an error
+    names the one form the author meant instead of listing both."""
+    if isinstance(value, dict):
+        return "cel" if "cel" in value else "metric"
+    return "cel" if isinstance(value, CelCheck) else "metric"
+
+
+Check = Annotated[
+    Annotated[MetricCheck, Tag("metric")] | Annotated[CelCheck, Tag("cel")], Discriminator(_check_kind)
+]
+
+
 class Control(_Strict):
     id: str = Field(pattern=r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
     title: str = Field(min_length=3)
@@ -44,7 +57,7 @@ class Control(_Strict):
     refs: list[str] = Field(min_length=1)
     remediation: str = Field(min_length=3)
     expected: str | None = Field(None, description="Human wording of the target; derived for metric checks.")
-    check: MetricCheck | CelCheck
+    check: Check
 
 
 class Pack(_Strict):
