@@ -22,6 +22,8 @@ class Finding:
 
     def to_json(self) -> str:
         # Key order follows the documented example: row, column, entity, start, end, score.
+        # ASCII-escaped, so a column name with U+2028 or U+0085 cannot split a line for
+        # readers that honour Unicode line breaks (str.splitlines, JavaScript).
         return json.dumps(
             {
                 "row": self.row,
@@ -31,7 +33,7 @@ class Finding:
                 "end": self.end,
                 "score": round(self.score, 4),
             },
-            ensure_ascii=False,
+            ensure_ascii=True,
         )
 
 
