@@ -31,6 +31,7 @@ from pii_table import generate
 
 from auditor.config import PiiConfig
 from auditor.data import ReadOptions, get_loader
+from auditor.pii.findings import Finding
 from auditor.pii.parallel import ProcessRunner, Runner, make_runner
 from auditor.pii.scanner import Scanner
 
@@ -84,18 +85,29 @@ def pooled_table(rows: int, path: Path, seed: int = 5) -> None:
 
 
 def scaling_child(path: str, workers: int) -> None:
-    """A fresh process per size, as ``audit scan`` would run: worker start-up included."""
+    """A fresh process per size, as ``audit scan`` would run: worker start-up included.
+    Findings are counted, not kept, as ``audit scan --findings`` streams them to a file."""
     runner = make_runner("local", workers, None)
+    found = 0
+
+    def count(batch: list[Finding]) -> None:
+        nonlocal found
+        found += len(batch)
+
     try:
-        seconds, predicted, rows = ours(Path(path), runner)
+        started = time.perf_counter()
+        section = Scanner(PiiConfig(), runner=runner).scan(
+            get_loader(Path(path)).iter_text_chunks(Path(path), ReadOptions()), count
+        )
+        seconds = time.perf_counter() - started
     finally:
         runner.close()
     print(
         json.dumps(
             {
-                "rows": rows,
+                "rows": section.rows_scanned,
                 "seconds": seconds,
-                "findings": len(predicted),
+                "findings": found,
                 "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "children_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             }

@@ -56,7 +56,11 @@ def _sentences(count: int, seed: int) -> list[tuple[str, list[tuple[int, int, st
     import logging
 
     from presidio_evaluator.data_generator import PresidioSentenceFaker
+    from presidio_evaluator.data_generator.faker_extensions.providers import HospitalProvider
 
+    # Offline: without a hospitals file the provider queries WikiData, and falls back to its
+    # built-in list when that fails. Go straight to the built-in list.
+    HospitalProvider.load_wiki_hospitals = lambda self: list(self.default_list)  # type: ignore[method-assign]
     logging.getLogger("presidio-evaluator").setLevel(logging.ERROR)
     faker = PresidioSentenceFaker("en_US", lower_case_ratio=0.0, random_seed=seed)
     out = []
