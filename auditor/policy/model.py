@@ -44,9 +44,7 @@ def _check_kind(value: Any) -> str:
     return "cel" if isinstance(value, CelCheck) else "metric"
 
 
-Check = Annotated[
-    Annotated[MetricCheck, Tag("metric")] | Annotated[CelCheck, Tag("cel")], Discriminator(_check_kind)
-]
+Check = Annotated[Annotated[MetricCheck, Tag("metric")] | Annotated[CelCheck, Tag("cel")], Discriminator(_check_kind)]
 
 
 class Control(_Strict):
