@@ -111,6 +111,11 @@ class TrainConfig(_Strict):
         "mlp", description="mlp, logreg, cnn, torchvision:<name>, or a factory 'package.module:function'."
     )
     hidden_layers: list[int] = Field(default_factory=lambda: [64, 64])
+    init_weights: str | None = Field(
+        None,
+        description="A state_dict file (.pt) both models start from, e.g. pre-trained weights; "
+        "read with torch.load(weights_only=True), so it can hold tensors only, never code.",
+    )
     epochs: int = Field(5, ge=1, le=10_000)
     batch_size: int = Field(512, ge=1)
     max_physical_batch_size: int = Field(4096, ge=1)

@@ -87,6 +87,11 @@ def _preflight(config: AuditConfig, waivers_path: Path | None) -> tuple[list[Loa
         country_intensity(code)
     if config.pii.enabled:
         check_model_installed(config.pii.spacy_model)
+    weights = config.resolve(config.train.init_weights) if config.train.init_weights else None
+    if weights is not None:
+        from auditor.train.models import read_weights
+
+        read_weights(weights)  # refused here, before any stage runs, if it is not a plain state_dict
     return packs, waivers
 
 

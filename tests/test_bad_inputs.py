@@ -132,6 +132,15 @@ def foreign_pdf(tmp: Path) -> list[str]:
     return ["verify", str(tmp / "other.pdf")]
 
 
+def evil_weights(tmp: Path) -> list[str]:
+    import torch
+
+    from tests.test_init_weights import RunsCode
+
+    torch.save({"0.weight": RunsCode(tmp / "pwned")}, tmp / "evil.pt")
+    return run_config(tmp, **{"train.init_weights": "evil.pt"})
+
+
 def history_db(tmp: Path) -> str:
     from auditor.evidence import load_evidence
     from auditor.history import HistoryStore
@@ -231,6 +240,8 @@ CASES = [
     ),
     Case("data-unsupported-format", lambda t: with_data(t, b"PK\x03\x04", name="data.xlsx"), "data.xlsx"),
     Case("data-empty-directory", lambda t: (t / "d").mkdir() or run_config(t, **{"data.path": "d"}), "d"),
+    Case("init-weights-missing", lambda t: run_config(t, **{"train.init_weights": "w.pt"}), "train.init_weights"),
+    Case("init-weights-run-code", evil_weights, "refused: not a weights-only state_dict"),
     # --- audit run: options --------------------------------------------------------------------
     Case("waivers-missing", lambda t: [*run_config(t), "--waivers", str(t / "none.yaml")], "none.yaml"),
     Case(

@@ -80,6 +80,7 @@ class ModelInfo(Record):
     task: str
     classes: list[str]
     device: str
+    init_weights_sha256: str | None = None  # train.init_weights, when the models started from a file
 
 
 class TrainingSection(Record):

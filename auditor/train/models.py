@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 from opacus.validators import ModuleValidator
@@ -94,8 +96,45 @@ def _factory(spec: str, input_shape: tuple[int, ...], classes: int) -> nn.Module
     return model
 
 
-def build_model(spec: str, input_shape: tuple[int, ...], classes: int, hidden: list[int]) -> nn.Module:
-    """Build the configured model and make it Opacus-compatible, or raise InputError naming the layers."""
+def read_weights(path: Path) -> dict[str, torch.Tensor]:
+    """Read the state_dict in ``path`` (``train.init_weights``).
+
+    ``weights_only=True`` lets the unpickler build tensors and plain containers only:
+    a file that would import or call anything is refused before any of it runs."""
+    where = f"{path} (train.init_weights)"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise InputError("weights file not found", where=where) from None
+    except OSError as exc:
+        raise InputError(f"cannot read weights: {exc.strerror}", where=where) from None
+    except Exception as exc:  # UnpicklingError, RuntimeError, EOFError...: all mean "not a weights file"
+        found = re.search(r"Unsupported global: GLOBAL \S+", str(exc))
+        detail = f" ({found.group(0)})" if found else ""
+        raise InputError(f"refused: not a weights-only state_dict file{detail}", where=where) from None
+    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise InputError("expected a state_dict: a mapping of parameter names to tensors", where=where)
+    return state
+
+
+def load_weights(model: nn.Module, path: Path) -> None:
+    """Start ``model`` from the state_dict in ``path``; a shape or name mismatch is an input error."""
+    try:
+        model.load_state_dict(read_weights(path), strict=True)
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())
+        raise InputError(f"does not fit the model: {detail[:200]}", where=f"{path} (train.init_weights)") from None
+
+
+def build_model(
+    spec: str, input_shape: tuple[int, ...], classes: int, hidden: list[int], weights: Path | None = None
+) -> nn.Module:
+    """Build the configured model (from ``weights`` if given) and make it Opacus-compatible,
+    or raise InputError naming the layers."""
     if spec in BUILTIN:
         model = BUILTIN[spec](input_shape, classes, hidden)
     elif spec.startswith("torchvision:"):
@@ -104,6 +143,8 @@ def build_model(spec: str, input_shape: tuple[int, ...], classes: int, hidden: l
         model = _factory(spec, input_shape, classes)
     else:
         raise InputError(f"unknown model {spec!r}; use mlp, logreg, cnn, torchvision:<name> or module:function")
+    if weights is not None:
+        load_weights(model, weights)
     if ModuleValidator.validate(model, strict=False):
         model = ModuleValidator.fix(model)
     problems = ModuleValidator.validate(model, strict=False)

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from auditor.config import AuditConfig, TrainConfig
+from auditor.data.fingerprint import file_sha256
 from auditor.evidence import Baseline, ModelInfo, Privacy, TrainingSection
 from auditor.train.accounting import CROSSCHECK, epsilon_curve, final_epsilon, plan_privacy
 from auditor.train.flops import flops_per_sample
@@ -80,7 +81,9 @@ def train_models(
     y = prepared.y_train if y_train is None else y_train
     device = pick_device(cfg.device)
     torch.manual_seed(seed)
-    initial = build_model(cfg.model, prepared.input_shape, len(prepared.classes), cfg.hidden_layers).to(device)
+    weights = config.resolve(cfg.init_weights) if cfg.init_weights else None
+    initial = build_model(cfg.model, prepared.input_shape, len(prepared.classes), cfg.hidden_layers, weights)
+    initial = initial.to(device)
     _warm_up(initial, x, y, cfg)
     started = time.perf_counter()
     baseline_fit: Fit | None = None
@@ -158,6 +161,7 @@ def train_models(
             task="binary" if len(prepared.classes) == 2 else "multiclass",
             classes=prepared.classes,
             device=str(device),
+            init_weights_sha256=file_sha256(weights) if weights else None,
         ),
         privacy=privacy,
         metrics=compute_metrics(main_probs, labels),
