@@ -82,7 +82,7 @@ def _plan_history(history: str | None, no_history: bool, baseline: str | None, p
         if baseline is not None:
             if url is not None and store is None and baseline_needs_store(baseline) and baseline != "latest":
                 raise InputError(f"no run {baseline!r} in history {url}: the database does not exist yet")
-            needed = store or not baseline_needs_store(baseline)
+            needed = store is not None or not baseline_needs_store(baseline)
             reference = load_baseline(baseline, store, project) if needed else None
             if reference is None:
                 note = f"--baseline latest: no earlier run of {project!r} in history (first run)"
