@@ -124,17 +124,25 @@ class BookKeepingDPOptimizer(DPOptimizerFastGradientClipping):  # type: ignore[m
         if self._check_skip_next_step():
             self._is_last_step_skipped = True
             return False
-        std = getattr(self, "_adjusted_noise_multiplier", self.noise_multiplier) * self.max_grad_norm
         summed = [p.summed_grad for p in self.params]
-        noise = [
-            torch.normal(mean=0.0, std=std, size=s.shape, device=s.device, generator=self.generator) for s in summed
-        ]
-        torch._foreach_add_(summed, noise)
+        self._add_noise(summed)
         if self.loss_reduction == "mean":
-            torch._foreach_mul_(summed, 1.0 / (self.expected_batch_size * self.accumulated_iterations))
+            torch._foreach_mul_(summed, 1.0 / (self._expected_total_batch() * self.accumulated_iterations))
         for p, grad in zip(self.params, summed, strict=True):
             p.grad = grad.view_as(p)
         if self.step_hook:
             self.step_hook(self)
         self._is_last_step_skipped = False
         return True
+
+    def _add_noise(self, summed: list[torch.Tensor]) -> None:
+        """Add N(0, (noise_multiplier * max_grad_norm)^2) to each summed gradient, in place."""
+        std = getattr(self, "_adjusted_noise_multiplier", self.noise_multiplier) * self.max_grad_norm
+        noise = [
+            torch.normal(mean=0.0, std=std, size=s.shape, device=s.device, generator=self.generator) for s in summed
+        ]
+        torch._foreach_add_(summed, noise)
+
+    def _expected_total_batch(self) -> float:
+        """The expected logical batch size the mean reduction divides by."""
+        return float(self.expected_batch_size)

@@ -35,30 +35,15 @@ from auditor.train.tensors import shuffled_batches
 class DistributedBookKeepingDPOptimizer(BookKeepingDPOptimizer):
     """Noise on rank 0 only; then the noisy sum is all-reduced over the ranks."""
 
-    def pre_step(self, closure: object = None) -> bool:
-        self.accumulate()
-        if self._check_skip_next_step():
-            self._is_last_step_skipped = True
-            return False
-        summed = [p.summed_grad for p in self.params]
+    def _add_noise(self, summed: list[torch.Tensor]) -> None:
         if dist.get_rank() == 0:
-            std = self.noise_multiplier * self.max_grad_norm
-            noise = [
-                torch.normal(mean=0.0, std=std, size=s.shape, device=s.device, generator=self.generator) for s in summed
-            ]
-            torch._foreach_add_(summed, noise)
+            super()._add_noise(summed)
         for tensor in summed:
             dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
-        if self.loss_reduction == "mean":
-            # expected_batch_size is per rank; the total is world_size times larger.
-            total = self.expected_batch_size * dist.get_world_size() * self.accumulated_iterations
-            torch._foreach_mul_(summed, 1.0 / total)
-        for p, grad in zip(self.params, summed, strict=True):
-            p.grad = grad.view_as(p)
-        if self.step_hook:
-            self.step_hook(self)
-        self._is_last_step_skipped = False
-        return True
+
+    def _expected_total_batch(self) -> float:
+        # expected_batch_size is per rank; the total is world_size times larger.
+        return float(self.expected_batch_size * dist.get_world_size())
 
 
 @dataclass(frozen=True)
