@@ -42,8 +42,8 @@ def run(
         progress=progress,
         waivers=Path(waivers) if waivers else None,
         command="auditor.run()",
-        baseline=reference,
-        baseline_note="no baseline given" if baseline is None else f"no earlier run of {resolved.project!r}",
+        previous=reference,
+        previous_note="no baseline given" if baseline is None else f"no earlier run of {resolved.project!r}",
         trend=history.previous(resolved.project) if history is not None else None,
     )
     if history is not None:

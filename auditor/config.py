@@ -107,6 +107,12 @@ class PrivacyConfig(_Strict):
 class TrainConfig(_Strict):
     """The target model and its non-private baseline."""
 
+    task: str | None = Field(
+        None,
+        description="What the model learns: tabular-classification, tabular-regression or image-classification. "
+        "Inferred from the data when omitted (a numeric target with more than 20 distinct values is a regression); "
+        "the evidence says which task ran and how it was chosen.",
+    )
     model: str = Field(
         "mlp", description="mlp, logreg, cnn, torchvision:<name>, or a factory 'package.module:function'."
     )

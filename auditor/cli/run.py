@@ -15,7 +15,7 @@ from auditor.config import ALL_FORMATS, SEVERITIES, AuditConfig, load_config
 from auditor.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
-    from auditor.evidence import BaselineRef, Evidence, RunMetrics
+    from auditor.evidence import Evidence, PreviousRun, RunMetrics
     from auditor.history import HistoryStore
 
 
@@ -62,7 +62,7 @@ def print_outcome(evidence: Evidence, written: list[Path]) -> None:
 class HistoryPlan:
     url: str | None  # where to record the run; None with --no-history
     store: HistoryStore | None  # open already when the database exists
-    reference: BaselineRef | None
+    reference: PreviousRun | None
     note: str
     trend: list[RunMetrics] | None
 
@@ -152,9 +152,9 @@ def run_command(
             command=command_line(),
             progress=progress,
             waivers=waivers,
-            baseline=plan.reference,
+            previous=plan.reference,
             trend=plan.trend,
-            baseline_note=plan.note,
+            previous_note=plan.note,
         )
         from auditor.energy import EnergyMeter
 

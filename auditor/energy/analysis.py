@@ -8,8 +8,8 @@ from auditor.config import EnergyConfig
 from auditor.energy.intensity import SOURCE, country_intensity
 from auditor.energy.meter import EnergyMeter
 from auditor.evidence import Cost, EnergySection, EpochPoint, Figures, Projection, Recommendation, WhatIf
+from auditor.stage_names import TRAIN, TRAIN_BASELINE, TRAIN_DP
 
-TRAIN_STAGE = "train.dp"
 FLAT_TOLERANCE = 0.005
 
 
@@ -71,6 +71,7 @@ def _recommendations(
     intensity: float,
     what_if: list[WhatIf],
     curve: list[EpochPoint],
+    curve_metric: str,
     gpu_kwh: float,
 ) -> list[Recommendation]:
     out = []
@@ -90,9 +91,9 @@ def _recommendations(
                 ),
             )
         )
-    if stage is not None and len(curve) >= 3:
-        final = curve[-1].val_accuracy
-        enough = next(p.epoch for p in curve if p.val_accuracy >= final - FLAT_TOLERANCE)
+    final = curve[-1].value if curve else None
+    if stage is not None and len(curve) >= 3 and final is not None:
+        enough = next(p.epoch for p in curve if p.value is not None and abs(p.value - final) <= FLAT_TOLERANCE)
         if enough < len(curve):
             share = (len(curve) - enough) / len(curve)
             out.append(
@@ -100,7 +101,7 @@ def _recommendations(
                     action=f"Stop after {enough} of {len(curve)} epochs",
                     saving_kwh=stage.energy_kwh * share,
                     saving_kg=stage.emissions_kg * share,
-                    rationale=f"validation accuracy was within {FLAT_TOLERANCE:.1%} of its final value "
+                    rationale=f"held-out {curve_metric} was within {FLAT_TOLERANCE} of its final value "
                     f"from epoch {enough}; "
                     "recalibrate the noise for the new schedule (fewer steps also lowers epsilon at the same noise)",
                 )
@@ -121,14 +122,16 @@ def _recommendations(
 
 
 def energy_section(
-    meter: EnergyMeter, config: EnergyConfig, dp_epochs: int, dp_curve: list[EpochPoint]
+    meter: EnergyMeter, config: EnergyConfig, dp_epochs: int, dp_curve: list[EpochPoint], curve_metric: str = "accuracy"
 ) -> EnergySection:
     total = meter.total()
     table = country_intensity(config.country_iso_code)
     intensity = total.emissions_kg / total.energy_kwh * 1000 if total.energy_kwh > 0 else table.g_per_kwh
     source = f"{SOURCE}, {table.year}" if not config.region else f"CodeCarbon regional data for {config.region}"
     stages = {name: t.figures() for name, t in sorted(meter.stages.items())}
-    stage = stages.get(TRAIN_STAGE)
+    training = {name: f for name, f in stages.items() if name == TRAIN or name.startswith(TRAIN + ".")}
+    stage = stages.get(TRAIN_DP)
+    baseline = stages.get(TRAIN_BASELINE)
     what_if = _what_if(config, total.energy_kwh)
     hardware = meter.hardware()
     methods = meter.methods()
@@ -136,6 +139,13 @@ def energy_section(
     return EnergySection(
         total=total,
         stages=stages,
+        training_kwh=sum(f.energy_kwh for name, f in training.items()),
+        training_emissions_kg=sum(f.emissions_kg for name, f in training.items()),
+        dp_training_kwh=stage.energy_kwh if stage else None,
+        baseline_training_kwh=baseline.energy_kwh if baseline else None,
+        dp_energy_ratio=(
+            stage.energy_kwh / baseline.energy_kwh if stage and baseline and baseline.energy_kwh > 0 else None
+        ),
         method=methods,
         hardware=hardware,
         country_iso_code=config.country_iso_code,
@@ -150,5 +160,7 @@ def energy_section(
         cost=_cost(config, total),
         what_if=what_if,
         projection=_projection(config, stage, dp_epochs, intensity),
-        recommendations=_recommendations(config, total, stage, intensity, what_if, dp_curve, total.gpu_kwh),
+        recommendations=_recommendations(
+            config, total, stage, intensity, what_if, dp_curve, curve_metric, total.gpu_kwh
+        ),
     )

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, create_model, model_validator
 
 from auditor._io import canonical_json
 from auditor.errors import InputError
@@ -29,7 +29,7 @@ from auditor.evidence.energy import (
     Recommendation,
     WhatIf,
 )
-from auditor.evidence.history import BaselineRef, RunMetrics
+from auditor.evidence.history import PreviousRun, RunMetrics
 from auditor.evidence.pii import ColumnKind, KAnonymity, PiiColumn, PiiSection, ScanEngine, SpecialCategory
 from auditor.evidence.run import DataInfo, Host, RunInfo, StageRecord, StageStatus, Versions
 from auditor.evidence.training import (
@@ -38,20 +38,23 @@ from auditor.evidence.training import (
     ExcludedColumn,
     GroupMetrics,
     GroupRow,
-    Metrics,
+    LayerRewrite,
+    MetricRow,
     ModelInfo,
     Privacy,
+    TaskInfo,
     TrainingSection,
+    TrivialComparison,
+    Utility,
 )
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 
 __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
     "AuditSection",
     "Baseline",
-    "BaselineRef",
     "CanaryAudit",
     "ColumnKind",
     "ControlResult",
@@ -68,13 +71,15 @@ __all__ = [
     "Hardware",
     "Host",
     "KAnonymity",
+    "LayerRewrite",
     "Method",
     "MethodSet",
-    "Metrics",
+    "MetricRow",
     "MiaResult",
     "ModelInfo",
     "PiiColumn",
     "PiiSection",
+    "PreviousRun",
     "Privacy",
     "Projection",
     "Recommendation",
@@ -85,7 +90,10 @@ __all__ = [
     "StageRecord",
     "StageStatus",
     "Summary",
+    "TaskInfo",
     "TrainingSection",
+    "TrivialComparison",
+    "Utility",
     "Versions",
     "Waiver",
     "WhatIf",
@@ -97,33 +105,76 @@ __all__ = [
 
 
 class Evidence(Record):
-    """Everything a run established. A section is null when its stage errored or was skipped."""
+    """Everything a run established. A section is null when its stage errored or was skipped.
+
+    Sections of stages added on the stage axis (beyond the built-in ones below) are
+    extra keys, each validated with the model its stage declares.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
 
     schema_version: str = SCHEMA_VERSION
+    """Version of this document's schema."""
     run: RunInfo
+    """Run identity, versions, host and the config as run."""
     stages: list[StageRecord]
-    data: DataInfo
+    """Every stage, in the order it ran, with its status."""
+    data: DataInfo | None
+    """The dataset: format, size, fingerprint and target."""
     pii: PiiSection | None
+    """The personal-data scan."""
     training: TrainingSection | None
+    """DP training next to the non-private baseline."""
     audit: AuditSection | None
+    """The empirical privacy audit."""
     energy: EnergySection | None
-    baseline: BaselineRef | None = None
+    """Energy, emissions and cost, per stage."""
+    previous: PreviousRun | None = None
+    """The earlier run this one is compared with (audit run --baseline), for the regression controls."""
     trend: list[RunMetrics] = Field(default_factory=list)
+    """Key figures of the project's recent runs, oldest first, this one last."""
     controls: list[ControlResult]
+    """One verdict per control of the selected policy packs."""
     summary: Summary
+    """Counts, blocking controls and the one-line result."""
     verdict: Literal["pass", "fail"]
+    """The gate: pass only when no control or stage blocks."""
+
+    @model_validator(mode="after")
+    def _plugin_sections(self) -> Evidence:
+        extra = self.__pydantic_extra__ or {}
+        if not extra:
+            return self
+        from auditor.stages import section_models
+
+        models = section_models()
+        for key, value in extra.items():
+            if key not in models:
+                raise ValueError(f"unknown evidence section {key!r}")
+            if value is not None and not isinstance(value, models[key]):
+                extra[key] = models[key].model_validate(value)
+        return self
+
+    def section(self, name: str) -> Any:
+        """A section by name, built-in or added by a plug-in stage (None when absent)."""
+        if name in type(self).model_fields:
+            return getattr(self, name)
+        return (self.__pydantic_extra__ or {}).get(name)
 
     def stage(self, name: str) -> StageRecord | None:
         return next((s for s in self.stages if s.name == name), None)
 
     def metrics(self) -> RunMetrics:
-        """This run's key figures, for history, trends and regression baselines."""
+        """This run's key figures, for history, trends and regression comparisons."""
+        training = self.training
         return RunMetrics(
             run_id=self.run.id,
             started_at=self.run.started_at,
             verdict=self.verdict,
-            epsilon=self.training.privacy.epsilon if self.training and self.training.privacy else None,
-            accuracy=self.training.metrics.accuracy if self.training else None,
+            epsilon=training.privacy.epsilon if training and training.privacy else None,
+            accuracy=training.metrics.get("accuracy") if training else None,
+            utility_metric=training.utility.metric if training else None,
+            utility=training.utility.value if training else None,
             pii_rows=self.pii.rows_with_pii if self.pii else None,
             pii_columns=sorted(c.name for c in self.pii.columns if c.rows_with_pii) if self.pii else [],
             energy_kwh=self.energy.total.energy_kwh if self.energy else None,
@@ -144,7 +195,14 @@ def parse_evidence(text: str, source: str = "evidence.json") -> Evidence:
         raise InputError("not an evidence document (expected a JSON object)", where=source)
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise InputError(f"unsupported evidence schema_version {version!r} (expected {SCHEMA_VERSION})", where=source)
+        hint = (
+            "; it was written by an older auditor: re-run audit run to produce a current one"
+            if isinstance(version, str) and version.startswith("1.")
+            else ""
+        )
+        raise InputError(
+            f"unsupported evidence schema_version {version!r} (expected {SCHEMA_VERSION}){hint}", where=source
+        )
     try:
         return Evidence.model_validate(data)
     except ValidationError as exc:
@@ -164,7 +222,16 @@ def load_evidence(path: Path) -> Evidence:
 
 
 def evidence_json_schema() -> dict[str, Any]:
-    schema = Evidence.model_json_schema()
+    """The schema of evidence.json, plug-in stages' sections included."""
+    from auditor.stages import STAGES
+
+    extra: dict[str, Any] = {
+        stage.section: (stage.model | None, Field(None, description=stage.description))
+        for stage in STAGES
+        if stage.section and stage.model is not None and stage.section not in Evidence.model_fields
+    }
+    model = create_model("Evidence", __base__=Evidence, __doc__=Evidence.__doc__, **extra) if extra else Evidence
+    schema = model.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = f"auditor evidence {SCHEMA_VERSION}"
     return schema

@@ -4,6 +4,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Record(BaseModel):
-    """Base for every evidence model: immutable, and strict about unknown keys."""
+    """Base for every evidence model: immutable, and strict about unknown keys.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Each field's docstring becomes its description in ``audit schema evidence``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)

@@ -9,16 +9,33 @@ class RunMetrics(Record):
     """The key figures of one run, as stored in history and compared across runs."""
 
     run_id: str
+    """The run's id."""
     started_at: str
+    """When it started (ISO 8601, UTC)."""
     verdict: str
+    """Its gate verdict."""
     epsilon: float | None
+    """Its epsilon, or null without DP."""
     accuracy: float | None
+    """Its held-out accuracy (classification only)."""
+    utility_metric: str | None = None
+    """Name of its primary metric."""
+    utility: float | None = None
+    """Its primary metric's held-out value."""
     pii_rows: int | None
+    """Rows with personal data found by its scan."""
     pii_columns: list[str]
+    """Columns with personal data found by its scan."""
     energy_kwh: float | None
+    """Its total energy."""
     emissions_kg: float | None
+    """Its location-based emissions."""
 
 
-class BaselineRef(Record):
+class PreviousRun(Record):
+    """An earlier run this one is compared with (``audit run --baseline``)."""
+
     source: str
+    """Where it came from: a history run id or an evidence file."""
     metrics: RunMetrics
+    """Its key figures."""

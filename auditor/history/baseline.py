@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.evidence import BaselineRef, load_evidence
+from auditor.evidence import PreviousRun, load_evidence
 from auditor.history.store import HistoryStore
 
 
@@ -13,12 +13,12 @@ def baseline_needs_store(reference: str | None) -> bool:
     return reference is not None and not (reference.endswith(".json") or Path(reference).is_file())
 
 
-def load_baseline(reference: str, store: HistoryStore | None, project: str) -> BaselineRef | None:
+def load_baseline(reference: str, store: HistoryStore | None, project: str) -> PreviousRun | None:
     """The baseline's metrics; None for ``latest`` when the project has no recorded run yet
     (a pipeline's first run has nothing to regress against). An unknown run id is an error."""
     path = Path(reference)
     if not baseline_needs_store(reference):
-        return BaselineRef(source=f"file {path.name}", metrics=load_evidence(path).metrics())
+        return PreviousRun(source=f"file {path.name}", metrics=load_evidence(path).metrics())
     if store is None:
         from auditor.errors import InputError
 
@@ -28,4 +28,4 @@ def load_baseline(reference: str, store: HistoryStore | None, project: str) -> B
     if reference == "latest" and not store.previous(project):
         return None
     run_id = store.resolve_id(reference, project)
-    return BaselineRef(source=f"history run {run_id}", metrics=store.evidence(run_id).metrics())
+    return PreviousRun(source=f"history run {run_id}", metrics=store.run_metrics(run_id))

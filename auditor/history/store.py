@@ -46,7 +46,7 @@ from auditor.evidence import Evidence, RunMetrics, parse_evidence
 T = TypeVar("T")
 DEFAULT_URL = "sqlite:///.audit/history.db"
 ENV_VAR = "AUDIT_HISTORY_URL"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RETRIES = 40
 TREND_RUNS = 20  # runs shown in a report's trend section, this one included
 
@@ -73,6 +73,8 @@ runs = Table(
     Column("emissions_kg", Float),
     Column("render_energy_kwh", Float),  # added in schema version 2
     Column("recorded_at", String(40)),  # added in schema version 2: orders runs started in the same second
+    Column("utility_metric", String(64)),  # added in schema version 3: the task's primary metric
+    Column("utility", Float),  # added in schema version 3
     Column("evidence", Text, nullable=False),
 )
 
@@ -86,8 +88,17 @@ def _migrate_1_to_2(connection: Connection) -> None:
     connection.execute(text("UPDATE runs SET recorded_at = finished_at"))
 
 
+def _migrate_2_to_3(connection: Connection) -> None:
+    """Runs before the task axis were all classifiers: their primary metric was accuracy."""
+    connection.execute(text("ALTER TABLE runs ADD COLUMN utility_metric VARCHAR(64)"))
+    connection.execute(text("ALTER TABLE runs ADD COLUMN utility FLOAT"))
+    connection.execute(
+        text("UPDATE runs SET utility_metric = 'accuracy', utility = accuracy WHERE accuracy IS NOT NULL")
+    )
+
+
 # version -> the step that brings a database at that version one version up
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2, 2: _migrate_2_to_3}
 
 
 def resolve_url(url: str | None) -> str:
@@ -229,6 +240,8 @@ class HistoryStore:
             "dataset_sha256": evidence.run.dataset_sha256,
             "epsilon": m.epsilon,
             "accuracy": m.accuracy,
+            "utility_metric": m.utility_metric,
+            "utility": m.utility,
             "pii_rows": m.pii_rows,
             "pii_columns": json.dumps(m.pii_columns),
             "energy_kwh": m.energy_kwh,
@@ -255,6 +268,8 @@ class HistoryStore:
             verdict=row.verdict,
             epsilon=row.epsilon,
             accuracy=row.accuracy,
+            utility_metric=row.utility_metric,
+            utility=row.utility,
             pii_rows=row.pii_rows,
             pii_columns=json.loads(row.pii_columns),
             energy_kwh=row.energy_kwh,
@@ -311,6 +326,14 @@ class HistoryStore:
         if row is None:
             raise InputError(f"no run {run_id!r} in history")
         return parse_evidence(row[0], f"history run {run_id}")
+
+    def run_metrics(self, run_id: str) -> RunMetrics:
+        """One run's key figures, from its row: readable whatever evidence schema the run was recorded with."""
+        with self.engine.connect() as connection:
+            row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise InputError(f"no run {run_id!r} in history")
+        return self._metrics(row)
 
     def trend(self, project: str, limit: int = TREND_RUNS) -> list[RunMetrics]:
         """The last ``limit`` runs of a project, oldest first."""

@@ -127,6 +127,7 @@ def build_section(
         k_anonymity=kanon,
         findings=findings,
         rows_with_pii=rows_with_pii,
+        rows_with_pii_share=round(rows_with_pii / rows, 6) if rows else 0.0,
         direct_identifiers=[c.name for c in columns if c.identifier == "direct"],
         quasi_identifiers=[c.name for c in columns if c.identifier == "quasi"],
         scan=ScanEngine(

@@ -20,16 +20,9 @@ from auditor.policy.loader import LoadedPack
 from auditor.policy.model import CelCheck, Control, MetricCheck, WaiverEntry
 from auditor.policy.paths import MissingEvidence, lookup
 
-STAGE_OF = {
-    "run": "data",
-    "data": "data",
-    "pii": "pii",
-    "training": "train",
-    "audit": "audit",
-    "energy": "energy",
-    "baseline": "baseline",
-}
-_ROOT_USE = re.compile(r"(?<![\w.\"'])(" + "|".join(STAGE_OF) + r")\b")
+
+def _root_use(stage_of: dict[str, str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.\"'])(" + "|".join(map(re.escape, stage_of)) + r")\b")
 
 
 def _as_doubles(value: Any) -> Any:
@@ -45,10 +38,31 @@ def _as_doubles(value: Any) -> Any:
     return value
 
 
-def _stages_used(control: Control) -> list[str]:
+def _stages_used(control: Control, stage_of: dict[str, str]) -> list[str]:
     check = control.check
     text = check.metric if isinstance(check, MetricCheck) else f"{check.cel} {check.observed or ''}"
-    return sorted({STAGE_OF[root] for root in _ROOT_USE.findall(text)})
+    text += f" {control.when or ''}"
+    return sorted({stage_of[root] for root in _root_use(stage_of).findall(text)})
+
+
+def _not_applicable(control: Control, document: dict[str, Any]) -> str | None:
+    """Why the control does not apply to this run, or None when it does.
+
+    Applicability that cannot be decided (the train stage failed, so the task is unknown;
+    a ``when`` that cannot be evaluated) is not a skip: the control goes on to its own
+    evaluation, which fails closed."""
+    task = (document.get("training") or {}).get("task")
+    applies_to = control.applies_to
+    if applies_to is not None and task is not None and not {task["name"], task["family"]} & set(applies_to):
+        return f"not applicable: applies to {', '.join(applies_to)}; this run's task is {task['name']}"
+    if control.when is not None:
+        try:
+            applies = cel.evaluate(control.when, _as_doubles(document))
+        except (TypeError, ValueError, KeyError, RuntimeError):
+            return None
+        if applies is False:
+            return f"not applicable: {' '.join(control.when.split())} is false"
+    return None
 
 
 def _resolve(value: Any, params: dict[str, Any]) -> Any:
@@ -110,7 +124,7 @@ def _evaluate(control: Control, params: dict[str, Any], document: dict[str, Any]
             observed = cel.evaluate(check.observed, context) if check.observed else None
     except MissingEvidence as exc:
         return "error", None, str(exc)
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
         return "error", None, f"check could not be evaluated: {exc}"
     return ("pass" if passed else "fail"), observed, "target met" if passed else "target not met"
 
@@ -132,6 +146,9 @@ def evaluate_controls(
     waivers: list[WaiverEntry],
     today: dt.date,
 ) -> list[ControlResult]:
+    from auditor.stages import stage_of_section
+
+    stage_of = stage_of_section()
     by_stage = {s.name: s for s in stages}
     results = []
     for loaded in packs:
@@ -139,9 +156,13 @@ def evaluate_controls(
             observed: Any = None
             status: ControlStatus
             problem = next(
-                (by_stage[s] for s in _stages_used(control) if s in by_stage and by_stage[s].status != "ok"), None
+                (by_stage[s] for s in _stages_used(control, stage_of) if s in by_stage and by_stage[s].status != "ok"),
+                None,
             )
-            if problem is not None and problem.status == "error":
+            not_applicable = _not_applicable(control, document)
+            if not_applicable is not None:
+                status, reason = "skipped", not_applicable
+            elif problem is not None and problem.status == "error":
                 status, reason = "error", f"stage {problem.name} failed: {problem.error}"
             elif problem is not None:
                 status, reason = (

@@ -18,10 +18,13 @@ from auditor._assets import asset_dir
 from auditor.config import read_yaml, validation_message
 from auditor.errors import InputError
 from auditor.policy.model import CelCheck, MetricCheck, Pack, WaiverEntry, WaiverFile
-from auditor.policy.paths import ROOTS, path_exists
+from auditor.policy.paths import path_exists, roots
 
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
-_PATHS = re.compile(r"(?<![\w.\"'])((?:" + "|".join(ROOTS) + r")(?:\.[A-Za-z_]\w*)+)")
+
+
+def _paths(known: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.\"'])((?:" + "|".join(known) + r")(?:\.[A-Za-z_]\w*)+)")
 
 
 @dataclass(frozen=True)
@@ -59,12 +62,13 @@ def _check_cel(expression: str, where: str, field: str) -> None:
         detail = str(exc).split("ERROR: ", 1)[-1].splitlines()[0]
         raise InputError(f"{field}: invalid CEL: {detail}", where=where) from None
     bound = set(_BOUND.findall(expression))
-    unknown = sorted(set(program.variables()) - set(ROOTS) - bound)
+    known = roots()
+    unknown = sorted(set(program.variables()) - set(known) - bound)
     if unknown:
         raise InputError(
-            f"{field}: unknown name(s) {', '.join(unknown)}; evidence roots are {', '.join(ROOTS)}", where=where
+            f"{field}: unknown name(s) {', '.join(unknown)}; evidence roots are {', '.join(known)}", where=where
         )
-    for match in _PATHS.finditer(expression):
+    for match in _paths(known).finditer(expression):
         path = match.group(1)
         if expression[match.end() :].lstrip().startswith("("):
             path = path.rsplit(".", 1)[0]  # a method call such as .all(...) or .map(...)
@@ -72,9 +76,24 @@ def _check_cel(expression: str, where: str, field: str) -> None:
             raise InputError(f"{field}: unknown evidence path {path!r}", where=where)
 
 
+def _check_applies_to(names: list[str], where: str) -> None:
+    from auditor.tasks import TASKS
+
+    known = {*TASKS, *(t.family for t in TASKS.values())}
+    for name in names:
+        if name not in known:
+            raise InputError(
+                f"applies_to: unknown task or task family {name!r}; known: {', '.join(sorted(known))}", where=where
+            )
+
+
 def validate_pack(pack: Pack, where: str) -> None:
     for control in pack.controls:
         at = f"{where}: control {control.id}"
+        if control.applies_to is not None:
+            _check_applies_to(control.applies_to, at)
+        if control.when is not None:
+            _check_cel(control.when, at, "when")
         check = control.check
         if isinstance(check, MetricCheck):
             if not path_exists(check.metric):

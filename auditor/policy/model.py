@@ -55,6 +55,17 @@ class Control(_Strict):
     refs: list[str] = Field(min_length=1)
     remediation: str = Field(min_length=3)
     expected: str | None = Field(None, description="Human wording of the target; derived for metric checks.")
+    applies_to: list[str] | None = Field(
+        None,
+        min_length=1,
+        description="Tasks (tabular-regression) or task families (classification) the control applies to; "
+        "all when omitted. For any other task the control is skipped, with the reason.",
+    )
+    when: str | None = Field(
+        None,
+        description="CEL expression over the evidence: the control applies only when it is true, "
+        "and is skipped with the reason otherwise.",
+    )
     check: Check
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-ROOTS = ("run", "data", "pii", "training", "audit", "energy", "baseline", "stages", "params")
+FIXED_ROOTS = ("run", "stages", "params")
+
+
+def roots() -> tuple[str, ...]:
+    """Names a policy expression may start from: the fixed ones and every registered stage's section."""
+    from auditor.stages import STAGES
+
+    return (*FIXED_ROOTS, *(s.section for s in STAGES if s.section))
 
 
 class MissingEvidence(Exception):
@@ -25,11 +32,15 @@ def lookup(document: dict[str, Any], path: str) -> Any:
     return node
 
 
-@lru_cache(maxsize=1)
-def _schema() -> dict[str, Any]:
-    from auditor.evidence import Evidence
+@lru_cache(maxsize=4)
+def _schema_for(_sections: tuple[str, ...]) -> dict[str, Any]:
+    from auditor.evidence import evidence_json_schema
 
-    return Evidence.model_json_schema()
+    return evidence_json_schema()
+
+
+def _schema() -> dict[str, Any]:
+    return _schema_for(roots())
 
 
 def _resolve(node: dict[str, Any]) -> list[dict[str, Any]]:

@@ -13,7 +13,8 @@ from auditor.evidence import AuditSection, CanaryAudit, MiaResult
 from auditor.privacy_audit.bound import epsilon_lower_bound
 from auditor.privacy_audit.canaries import CanarySet
 from auditor.privacy_audit.mia import attack
-from auditor.train.metrics import per_sample_loss, predict
+from auditor.tasks.base import Task
+from auditor.train.metrics import model_outputs
 from auditor.train.stage import TrainArtifacts
 
 GUESS_FRACTIONS = (0.05, 0.1, 0.2)
@@ -26,14 +27,22 @@ NOTE = (
 )
 
 
-def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
-    return per_sample_loss(predict(model, x), y.numpy())
+def _losses(task: Task, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> np.ndarray:
+    """The task's per-example losses: what membership and canary audits score."""
+    return task.example_losses(model_outputs(model, x), y)
 
 
 def canary_audit(
-    canaries: CanarySet, initial: nn.Module, final: nn.Module, delta: float, confidence: float, epsilon: float | None
+    task: Task,
+    canaries: CanarySet,
+    initial: nn.Module,
+    final: nn.Module,
+    delta: float,
+    confidence: float,
+    epsilon: float | None,
 ) -> CanaryAudit:
-    scores = _losses(initial, canaries.features, canaries.labels) - _losses(final, canaries.features, canaries.labels)
+    x, y = canaries.features, canaries.labels
+    scores = _losses(task, initial, x, y) - _losses(task, final, x, y)
     order = np.argsort(-scores, kind="stable")
     m = canaries.count
     ks = sorted({max(1, round(m * f)) for f in GUESS_FRACTIONS if 2 * max(1, round(m * f)) <= m})
@@ -65,7 +74,7 @@ def membership_inference(
     artifacts: TrainArtifacts, model: nn.Module, name: str, seed: int, real_rows: int
 ) -> MiaResult:
     """Members: real training rows (canaries excluded); non-members: the held-out split."""
-    prepared = artifacts.prepared
+    prepared, task = artifacts.prepared, artifacts.task
     rng = np.random.default_rng(seed + 31)
     n = min(real_rows, len(prepared.x_test), MAX_MEMBERS)
     members = torch.from_numpy(np.sort(rng.choice(real_rows, size=n, replace=False)))
@@ -73,10 +82,10 @@ def membership_inference(
     nx, ny = prepared.x_test[:n], prepared.y_test[:n]
     return attack(
         name,
-        _losses(model, mx, my),
-        _losses(model, nx, ny),
-        _losses(artifacts.initial, mx, my),
-        _losses(artifacts.initial, nx, ny),
+        _losses(task, model, mx, my),
+        _losses(task, model, nx, ny),
+        _losses(task, artifacts.initial, mx, my),
+        _losses(task, artifacts.initial, nx, ny),
     )
 
 
@@ -92,10 +101,11 @@ def run_audit(
     dp_name = "DP model" if epsilon is not None else "model (no DP)"
     canary = canary_baseline = None
     if canaries is not None:
-        canary = canary_audit(canaries, artifacts.initial, artifacts.model, delta, config.confidence, epsilon)
+        task = artifacts.task
+        canary = canary_audit(task, canaries, artifacts.initial, artifacts.model, delta, config.confidence, epsilon)
         if artifacts.baseline is not None:
             canary_baseline = canary_audit(
-                canaries, artifacts.initial, artifacts.baseline, delta, config.confidence, None
+                task, canaries, artifacts.initial, artifacts.baseline, delta, config.confidence, None
             )
     mia_dp = mia_baseline = None
     real_rows = len(artifacts.x_train) - (int(canaries.included.sum()) if canaries is not None else 0)

@@ -2,10 +2,11 @@
 
 Two kinds:
 - ``synthetic`` (default): out-of-distribution rows (every feature uniform in
-  [-4, 4] standard deviations, or noise images) with random labels. Nothing in
+  [-4, 4] standard deviations, or noise images) with random targets. Nothing in
   the real data pulls on them, so a model that memorises shows it clearly:
   the most powerful choice for a pass/fail sanity check.
-- ``mislabelled``: training rows with a flipped label. The source rows leave
+- ``mislabelled``: training rows with a wrong target (another class, or a
+  regression target moved by 2 to 4 standard deviations). The source rows leave
   the training set (otherwise each original would pull against its canary),
   and the included half come back mislabelled. More realistic, less power.
 
@@ -22,6 +23,7 @@ import numpy as np
 import torch
 
 from auditor.config import PrivacyAuditConfig
+from auditor.tasks.base import Prepared, Task
 
 MIN_CANARIES = 100
 MAX_CANARIES = 1000
@@ -47,21 +49,20 @@ def canary_count(config: PrivacyAuditConfig, train_rows: int) -> int:
     return int(min(MAX_CANARIES, max(MIN_CANARIES, round(train_rows / 10)), train_rows))
 
 
-def make_canaries(
-    config: PrivacyAuditConfig, x_train: torch.Tensor, y_train: torch.Tensor, classes: int, seed: int
-) -> CanarySet:
+def make_canaries(config: PrivacyAuditConfig, task: Task, prepared: Prepared, seed: int) -> CanarySet:
+    """Canaries with targets from the task: random ones (synthetic), or each source row's target made wrong."""
     rng = np.random.default_rng(seed + 7919)
+    x_train, y_train = prepared.x_train, prepared.y_train
     m = canary_count(config, len(x_train))
     if config.canary_kind == "synthetic":
         shape = (m, *x_train.shape[1:])
         features = torch.from_numpy(rng.uniform(-OOD_RANGE, OOD_RANGE, size=shape).astype(np.float32))
-        labels = torch.from_numpy(rng.integers(0, classes, size=m).astype(np.int64))
+        labels = task.random_targets(rng, m, prepared)
         removed = np.array([], dtype=np.int64)
     else:
         removed = np.sort(rng.choice(len(x_train), size=m, replace=False))
         features = x_train[torch.from_numpy(removed)].clone()
-        shift = torch.from_numpy(rng.integers(1, classes, size=m).astype(np.int64))
-        labels = (y_train[torch.from_numpy(removed)] + shift) % classes
+        labels = task.wrong_targets(rng, y_train[torch.from_numpy(removed)], prepared)
     included = rng.random(m) < 0.5
     return CanarySet(kind=config.canary_kind, features=features, labels=labels, included=included, removed_rows=removed)
 

@@ -81,7 +81,7 @@ def training_curves(ev: Evidence) -> str | None:
     def draw(ax: Axes) -> None:
         ax.plot(
             [p.epoch for p in t.curve],
-            [p.val_accuracy for p in t.curve],
+            [float("nan") if p.value is None else p.value for p in t.curve],
             color=DP,
             marker="o",
             markersize=3,
@@ -90,14 +90,14 @@ def training_curves(ev: Evidence) -> str | None:
         if t.baseline is not None:
             ax.plot(
                 [p.epoch for p in t.baseline.curve],
-                [p.val_accuracy for p in t.baseline.curve],
+                [float("nan") if p.value is None else p.value for p in t.baseline.curve],
                 color=BASE,
                 marker="o",
                 markersize=3,
                 label="non-private baseline",
             )
         ax.set_xlabel("epoch")
-        ax.set_ylabel("held-out accuracy")
+        ax.set_ylabel(f"held-out {t.curve_metric}")
         ax.legend(frameon=False, loc="lower right")
 
     return _svg(draw, height=2.2)
@@ -209,7 +209,7 @@ TREND_METRICS = (
     ("pii_rows", "rows with PII"),
     ("energy_kwh", "energy (Wh)"),
     ("emissions_kg", "CO₂e (g)"),
-    ("accuracy", "accuracy"),
+    ("utility", "primary metric"),
 )
 FAIL = "#dc2626"
 

@@ -78,3 +78,24 @@ def as_yaml(value: Any) -> str:
     import yaml
 
     return str(yaml.safe_dump(value, sort_keys=True, allow_unicode=True, default_flow_style=None, width=88))
+
+
+def signed(value: float | None, digits: int = 4) -> str:
+    """A difference with its sign, or a dash when it is unknown."""
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+METRIC_LABELS = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "macro_f1": "Macro F1",
+    "roc_auc": "ROC AUC",
+    "log_loss": "Log loss",
+    "mse": "Mean squared error",
+    "rmse": "Root mean squared error",
+    "mae": "Mean absolute error",
+    "r2": "R²",
+    "loss": "Loss (standardised MSE)",
+    "macro_recall": "Macro recall",
+    "selection_rate": "Selection rate",
+}

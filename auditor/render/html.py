@@ -8,6 +8,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from auditor import stage_names
 from auditor._assets import asset_dir
 from auditor.evidence import ControlResult, Evidence, dump_evidence
 from auditor.render import fmt
@@ -33,7 +34,9 @@ def environment() -> Environment:
         energy=fmt.energy,
         mass=fmt.mass,
         seconds=fmt.seconds,
+        signed=fmt.signed,
     )
+    env.globals.update(stage_names=stage_names, metric_labels=fmt.METRIC_LABELS)
     return env
 
 

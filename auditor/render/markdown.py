@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auditor.evidence import Evidence
 from auditor.render.base import RenderContext, Renderer, register
-from auditor.render.fmt import energy, mass, num, observed, pct
+from auditor.render.fmt import energy, mass, num, observed
 
 ICONS = {"pass": "✅", "fail": "❌", "error": "⛔", "waived": "⚠️", "skipped": "⏭️"}
 
@@ -25,16 +25,17 @@ def summary_markdown(ev: Evidence) -> str:
     if t and t.privacy:
         facts.append(f"ε = {num(t.privacy.epsilon)} (δ = {num(t.privacy.delta)}, {t.privacy.accountant})")
     if t:
-        base = f" vs {pct(t.baseline.metrics.accuracy)} without DP" if t.baseline else ""
-        facts.append(f"accuracy {pct(t.metrics.accuracy)}{base}")
+        u = t.utility
+        base = f" vs {num(u.baseline, 4)} without DP" if u.baseline is not None else ""
+        facts.append(f"{u.metric} {num(u.value, 4)}{base} ({t.task.name})")
     if ev.pii:
         facts.append(f"{num(ev.pii.rows_with_pii)} of {num(ev.pii.rows_scanned)} rows contain personal data")
     if ev.energy:
         facts.append(
             f"{energy(ev.energy.total.energy_kwh)}, {mass(ev.energy.total.emissions_kg)} ({ev.energy.country_iso_code})"
         )
-    if ev.baseline:
-        facts.append(f"compared with the baseline {_cell(ev.baseline.source)}")
+    if ev.previous:
+        facts.append(f"compared with the previous run {_cell(ev.previous.source)}")
     lines += [f"- {f}" for f in facts] + [""]
     shown = [c for c in ev.controls if c.status not in {"pass", "skipped"}]
     skipped = [c.id for c in ev.controls if c.status == "skipped"]

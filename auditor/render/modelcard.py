@@ -12,8 +12,9 @@ from auditor.render.fmt import energy, mass, num, pct
 
 
 def card_metadata(ev: Evidence) -> dict[str, Any]:
-    meta: dict[str, Any] = {"tags": ["tabular-classification", "auditor"], "library_name": "pytorch"}
     t = ev.training
+    tags = [t.task.name] if t is not None else []
+    meta: dict[str, Any] = {"tags": [*tags, "auditor"], "library_name": "pytorch"}
     if t is not None and t.privacy is not None:
         meta["tags"] += ["differential-privacy", "opacus"]
         meta["differential_privacy"] = {
@@ -29,9 +30,8 @@ def card_metadata(ev: Evidence) -> dict[str, Any]:
         hardware = f"{e.hardware.cpu_model} ({e.hardware.cpu_count} threads)"
         if e.hardware.gpu_model:
             hardware += f", {e.hardware.gpu_count} x {e.hardware.gpu_model}"
-        train = [s for name, s in e.stages.items() if name.startswith("train")]
         meta["co2_eq_emissions"] = {
-            "emissions": round(sum(s.emissions_kg for s in train) * 1000, 6),
+            "emissions": round(e.training_emissions_kg * 1000, 6),
             "source": (
                 f"CodeCarbon {ev.run.versions.codecarbon} OfflineEmissionsTracker "
                 f"({e.method.cpu.status} CPU power), via auditor"
@@ -54,7 +54,10 @@ def model_card(ev: Evidence) -> str:
     ]
     if t is not None:
         lines += ["## Model", "", f"- Architecture: {t.model.architecture} ({num(t.model.parameters)} parameters)"]
-        lines += [f"- Task: {t.model.task} classification of `{ev.data.target}` ({', '.join(t.model.classes)})"]
+        target = f" of `{ev.data.target}`" if ev.data is not None else ""
+        classes = f" ({', '.join(t.model.classes)})" if t.model.classes else ""
+        lines += [f"- Task: {t.task.name}{target}{classes}: {t.task.description}"]
+        lines += [f"- Layer rewritten for DP-SGD: `{r.before}` → `{r.after}`" for r in t.model.rewrites]
         lines += [f"- Features ({len(t.features)}): {', '.join(t.features)}", ""]
         lines += ["## Privacy", ""]
         if t.privacy is not None:
@@ -76,13 +79,13 @@ def model_card(ev: Evidence) -> str:
             "",
         ]
         lines += ["## Evaluation", "", "| Metric | Non-private baseline | This model |", "|---|---|---|"]
-        for key in ("accuracy", "balanced_accuracy", "macro_f1", "roc_auc"):
-            base = num(getattr(t.baseline.metrics, key), 4) if t.baseline else "n/a"
-            lines.append(f"| {key} | {base} | {num(getattr(t.metrics, key), 4)} |")
+        for row in t.comparison:
+            base = num(row.baseline, 4) if t.baseline else "n/a"
+            lines.append(f"| {row.name} | {base} | {num(row.model, 4)} |")
         lines.append("")
         if t.groups is not None:
             lines += [
-                f"Accuracy gap across `{t.groups.attribute}` groups: {num(t.groups.gap_dp, 4)} "
+                f"Gap in {t.groups.metric} across `{t.groups.attribute}` groups: {num(t.groups.gap_dp, 4)} "
                 f"(baseline {num(t.groups.gap_baseline, 4)}).",
                 "",
             ]
@@ -97,11 +100,11 @@ def model_card(ev: Evidence) -> str:
         ]
         if t is not None:
             lines += [f"Training compute: {t.flops_estimate:.3e} FLOP; training time {num(t.training_seconds)} s.", ""]
-    if ev.pii is not None:
+    if ev.pii is not None and ev.data is not None:
         lines += ["## Training data", ""]
         lines += [
             f"{num(ev.data.rows)} rows (SHA-256 `{ev.data.sha256}`). The PII scan found personal data in "
-            f"{pct(ev.pii.rows_with_pii / ev.pii.rows_scanned if ev.pii.rows_scanned else 0)} of rows; "
+            f"{pct(ev.pii.rows_with_pii_share)} of rows; "
             f"direct-identifier columns: {', '.join(ev.pii.direct_identifiers) or 'none'}.",
             "",
         ]

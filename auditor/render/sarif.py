@@ -57,6 +57,7 @@ def sarif_log(ev: Evidence, version: str) -> dict[str, Any]:
     rules = [_control_rule(c) for c in ev.controls]
     index = {c.id: i for i, c in enumerate(ev.controls)}
     results = []
+    data_path = ev.data.path if ev.data is not None else "."
     for c in ev.controls:
         if c.status not in {"fail", "error"}:
             continue
@@ -67,7 +68,7 @@ def sarif_log(ev: Evidence, version: str) -> dict[str, Any]:
                 "ruleIndex": index[c.id],
                 "level": "error" if c.status == "error" else LEVEL[c.severity],
                 "message": {"text": text},
-                "locations": [_location(ev.data.path, None)],
+                "locations": [_location(data_path, None)],
                 "properties": {"status": c.status, "severity": c.severity},
             }
         )
@@ -89,7 +90,7 @@ def sarif_log(ev: Evidence, version: str) -> dict[str, Any]:
                                 f"of {col.non_null} rows ({col.identifier} identifier)."
                             )
                         },
-                        "locations": [_location(ev.data.path, col.name)],
+                        "locations": [_location(data_path, col.name)],
                         "partialFingerprints": {"columnEntity": f"{col.name}:{entity}"},
                     }
                 )
@@ -99,7 +100,9 @@ def sarif_log(ev: Evidence, version: str) -> dict[str, Any]:
         "runs": [
             {
                 "tool": {"driver": {"name": "auditor", "version": version, "informationUri": INFO_URI, "rules": rules}},
-                "artifacts": [{"location": {"uri": ev.data.path}, "hashes": {"sha-256": ev.data.sha256}}],
+                "artifacts": (
+                    [{"location": {"uri": ev.data.path}, "hashes": {"sha-256": ev.data.sha256}}] if ev.data else []
+                ),
                 "invocations": [
                     {"executionSuccessful": all(s.status != "error" for s in ev.stages), "commandLine": ev.run.command}
                 ],

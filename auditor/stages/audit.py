@@ -1,22 +1,32 @@
+"""The audit stage: the empirical privacy audit of the trained models."""
+
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from auditor import stage_names as names
+from auditor.evidence import AuditSection, TrainingSection
+from auditor.evidence._base import Record
 from auditor.privacy_audit import run_audit
 from auditor.stages.base import RunContext, Stage, register
 
 
 class AuditStage(Stage):
-    name = "audit"
-    depends_on = ("train",)
+    name: ClassVar[str] = names.AUDIT
+    description: ClassVar[str] = "The empirical privacy audit: canaries and membership inference."
+    depends_on: ClassVar[tuple[str, ...]] = (names.TRAIN,)
+    section: ClassVar[str | None] = "audit"
+    model: ClassVar[type[Record] | None] = AuditSection
 
     def skip_reason(self, ctx: RunContext) -> str | None:
         return None if ctx.config.audit.enabled else "audit.enabled is false"
 
-    def run(self, ctx: RunContext) -> None:
-        assert ctx.training is not None, "the audit stage runs after a successful train stage"
-        ctx.progress.begin("audit")
-        privacy = ctx.training.privacy
-        delta = privacy.delta if privacy is not None else 1.0 / (10 * ctx.training.train_rows)
-        ctx.audit = run_audit(
+    def run(self, ctx: RunContext) -> Record:
+        training = ctx.section("training", TrainingSection)
+        assert training is not None, "the audit stage runs after a successful train stage"
+        privacy = training.privacy
+        delta = privacy.delta if privacy is not None else 1.0 / (10 * training.train_rows)
+        return run_audit(
             ctx.scratch["train"],
             ctx.scratch.get("canaries"),
             ctx.config.audit,
@@ -24,6 +34,18 @@ class AuditStage(Stage):
             delta,
             ctx.seed,
         )
+
+    def describe(self, section: Any) -> list[str]:
+        a: AuditSection = section
+        lines = []
+        if a.canary is not None:
+            lines.append(
+                f"audit: {a.canary.canaries} canaries, {a.canary.correct}/{a.canary.guesses} guesses right, "
+                f"empirical epsilon lower bound {a.canary.epsilon_lower_bound:.3f}"
+            )
+        if a.mia_dp is not None:
+            lines.append(f"audit: membership inference AUC {a.mia_dp.auc:.4f}, advantage {a.mia_dp.advantage:.4f}")
+        return lines
 
 
 register(AuditStage())

@@ -1,32 +1,60 @@
+"""The train stage: the task's model trained with DP-SGD, next to a non-private baseline."""
+
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from auditor import stage_names as names
+from auditor.evidence import PiiSection, TaskInfo, TrainingSection
+from auditor.evidence._base import Record
 from auditor.privacy_audit import make_canaries, with_canaries
 from auditor.stages.base import RunContext, Stage, register
-from auditor.train.images import prepare_images
-from auditor.train.preprocess import prepare_tabular
+from auditor.tasks import get_task, infer_task
+from auditor.tasks.base import Task
 from auditor.train.stage import train_models
 
 
-class TrainStage(Stage):
-    name = "train"
-    depends_on = ("pii",)
+def resolve_task(ctx: RunContext) -> tuple[Task, TaskInfo]:
+    data = ctx.loaded()
+    configured = ctx.config.train.task
+    if configured is not None:
+        task, source, reason = get_task(configured), "config", "set in train.task"
+    else:
+        task, reason = infer_task(data)
+        source = "inferred"
+    info = TaskInfo(name=task.name, family=task.family, description=task.description, source=source, reason=reason)
+    return task, info
 
-    def run(self, ctx: RunContext) -> None:
+
+class TrainStage(Stage):
+    name: ClassVar[str] = names.TRAIN
+    description: ClassVar[str] = "DP training next to the non-private baseline."
+    depends_on: ClassVar[tuple[str, ...]] = (names.DATA, names.PII)
+    section: ClassVar[str | None] = "training"
+    model: ClassVar[type[Record] | None] = TrainingSection
+
+    def run(self, ctx: RunContext) -> Record:
         config = ctx.config
-        if ctx.data.format == "imagefolder":
-            prepared = prepare_images(ctx.data.path, config.train, ctx.seed)
-        else:
-            prepared = prepare_tabular(ctx.data.frame, ctx.data.target, config.train, ctx.pii, ctx.seed)
+        task, info = resolve_task(ctx)
+        data = ctx.loaded()
+        problem = task.accepts(data)
+        if problem is not None:
+            from auditor.errors import InputError
+
+            raise InputError(f"task {task.name} {problem} (train.task)", where=str(data.path))
+        prepared = task.prepare(data, ctx.section("pii", PiiSection), config.train, ctx.seed)
         x, y = prepared.x_train, prepared.y_train
         canaries = None
         if config.audit.enabled:
             # Canaries join the training set before training, so epsilon is accounted over them too.
-            canaries = make_canaries(config.audit, x, y, len(prepared.classes), ctx.seed)
+            canaries = make_canaries(config.audit, task, prepared, ctx.seed)
             x, y = with_canaries(x, y, canaries)
         runs = int(config.train.privacy.enabled) + int(config.train.baseline or not config.train.privacy.enabled)
-        ctx.progress.begin("train", total=runs * config.train.epochs, unit="epochs")
+        ctx.progress.begin(self.name, total=runs * config.train.epochs, unit="epochs")
         section, artifacts = train_models(
             config,
+            task,
+            info,
             prepared,
             ctx.seed,
             x_train=x,
@@ -34,9 +62,36 @@ class TrainStage(Stage):
             track=ctx.meter.track,
             on_epoch=lambda _e, _n: ctx.progress.advance(1),
         )
-        ctx.training = section
         ctx.scratch["train"] = artifacts
         ctx.scratch["canaries"] = canaries
+        return section
+
+    def describe(self, section: Any) -> list[str]:
+        t: TrainingSection = section
+        lines = [
+            f"train: task {t.task.name} ({t.task.reason}); {t.model.architecture}, "
+            f"{t.model.parameters:,} parameters, {t.train_rows:,} training rows"
+        ]
+        for rewrite in t.model.rewrites:
+            lines.append(f"train: layer {rewrite.path} rewritten for DP-SGD: {rewrite.before} -> {rewrite.after}")
+        if t.privacy is not None:
+            p = t.privacy
+            lines.append(
+                f"train: epsilon {p.epsilon} at delta {p.delta:.2e} ({p.accountant}); sigma {p.noise_multiplier:.4f}, "
+                f"q {p.sample_rate:.4f}, {p.steps} steps, clipping {p.clipping}"
+            )
+        u = t.utility
+        value = "n/a" if u.value is None else f"{u.value:.4f}"
+        base = f" (non-private {u.baseline:.4f})" if u.baseline is not None else ""
+        lines.append(f"train: held-out {u.metric} {value}{base}; {t.seconds_per_epoch:.2f} s/epoch")
+        tv = t.trivial
+        interval = (
+            f"{tv.confidence:.0%} CI {tv.interval_low:.4f} to {tv.interval_high:.4f}"
+            if tv.interval_low is not None and tv.interval_high is not None
+            else "no interval"
+        )
+        lines.append(f"train: error gain over the trivial predictor {tv.improvement:.4f} ({interval}, {tv.rows} rows)")
+        return lines
 
 
 register(TrainStage())

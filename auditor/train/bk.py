@@ -14,6 +14,8 @@ accountants); this module only fills ``p.grad`` with the clipped sum.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from opacus.optimizers import DPOptimizerFastGradientClipping
 from torch import nn
@@ -42,8 +44,17 @@ def supports_book_keeping(model: nn.Module) -> bool:
     )
 
 
+def _cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return nn.functional.cross_entropy(outputs, targets, reduction="none")
+
+
 def clipped_grads(
-    model: nn.Sequential, features: torch.Tensor, labels: torch.Tensor, max_grad_norm: float, accumulate: bool = False
+    model: nn.Sequential,
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    max_grad_norm: float,
+    accumulate: bool = False,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = _cross_entropy,
 ) -> torch.Tensor:
     """Set (or add to) each parameter's ``.grad`` the sum of per-sample clipped gradients.
 
@@ -64,7 +75,7 @@ def clipped_grads(
             layers.append(layer)
         else:
             hidden = layer(hidden)
-    losses = nn.functional.cross_entropy(hidden, labels, reduction="none")
+    losses = loss_fn(hidden, labels)
     grads = torch.autograd.grad(losses.sum(), outputs)
     sq_norms = torch.zeros_like(losses)
     for layer, a, g in zip(layers, inputs, grads, strict=True):

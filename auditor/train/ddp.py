@@ -28,7 +28,15 @@ from auditor.config import TrainConfig
 from auditor.evidence import EpochPoint
 from auditor.train.accounting import PrivacyPlan
 from auditor.train.bk import BookKeepingDPOptimizer
-from auditor.train.loop import Fit, _bk_epoch, _record, choose_clipping, make_optimizer
+from auditor.train.loop import (
+    Fit,
+    _bk_epoch,
+    _record,
+    accuracy_score,
+    choose_clipping,
+    cross_entropy,
+    make_optimizer,
+)
 from auditor.train.tensors import shuffled_batches
 
 
@@ -83,7 +91,6 @@ def _train_rank(rank: int, world: int, job: Job) -> tuple[list[float], list[Epoc
     if not job.private:
         optimizer = make_optimizer(model, job.config)
         generator = torch.Generator().manual_seed(job.seed + rank)
-        criterion = nn.CrossEntropyLoss()
         per_rank_batch = max(1, job.config.batch_size // world)
         for epoch in range(1, job.config.epochs + 1):
             started = time.perf_counter()
@@ -94,14 +101,14 @@ def _train_rank(rank: int, world: int, job: Job) -> tuple[list[float], list[Epoc
             dist.all_reduce(count, op=dist.ReduceOp.MIN)
             for xb, yb in batches[: int(count)]:
                 optimizer.zero_grad(set_to_none=True)
-                loss = criterion(model(xb), yb)
+                loss = cross_entropy(model(xb), yb).mean()
                 torch.autograd.backward([loss])
                 _average_grads(model)
                 optimizer.step()
                 losses.append(float(loss))
             fit.epoch_seconds.append(time.perf_counter() - started)
             if rank == 0:
-                _record(fit, epoch, losses, job.x_test, job.y_test)
+                _record(fit, epoch, losses, accuracy_score(job.x_test, job.y_test))
         return fit.epoch_seconds, fit.curve, steps
     plan = job.plan
     assert plan is not None
@@ -121,10 +128,10 @@ def _train_rank(rank: int, world: int, job: Job) -> tuple[list[float], list[Epoc
     sampler = torch.Generator(device=device).manual_seed(job.seed + 7 * (rank + 1))
     for epoch in range(1, job.config.epochs + 1):
         started = time.perf_counter()
-        losses = _bk_epoch(model, optimizer, x, y, plan, job.config, sampler)
+        losses = _bk_epoch(model, optimizer, x, y, plan, job.config, sampler, cross_entropy)
         fit.epoch_seconds.append(time.perf_counter() - started)
         if rank == 0:
-            _record(fit, epoch, losses, job.x_test, job.y_test)
+            _record(fit, epoch, losses, accuracy_score(job.x_test, job.y_test))
     steps = sum(entry[2] for entry in accountant.history)
     return fit.epoch_seconds, fit.curve, steps
 
@@ -156,7 +163,7 @@ def _train_rank_engine(
         "noise_generator": torch.Generator(device=device).manual_seed(job.seed + 1),
     }
     with opacus_notices_silenced():
-        train_model, optimizer, criterion, loader = _make_private(engine, clipping, kwargs)
+        train_model, optimizer, criterion, loader = _make_private(engine, clipping, kwargs, cross_entropy)
     fit = Fit(model=model)
     for epoch in range(1, job.config.epochs + 1):
         started = time.perf_counter()
@@ -164,7 +171,7 @@ def _train_rank_engine(
             losses = _engine_epoch(train_model, optimizer, loader, criterion, job.config)
         fit.epoch_seconds.append(time.perf_counter() - started)
         if rank == 0:
-            _record(fit, epoch, losses, job.x_test, job.y_test)
+            _record(fit, epoch, losses, accuracy_score(job.x_test, job.y_test))
     return fit.epoch_seconds, fit.curve, sum(entry[2] for entry in engine.accountant.history)
 
 

@@ -1,54 +1,54 @@
-"""Per-group utility with fairlearn's MetricFrame, DP and baseline side by side.
+"""Per-group utility, DP and baseline side by side, in the task's own group metrics.
 
-DP-SGD is known to cost under-represented groups more accuracy (Bagdasaryan
-et al., 2019); the widening of the accuracy gap is reported, whichever way it goes.
+DP-SGD is known to cost under-represented groups more utility (Bagdasaryan
+et al., 2019); the widening of the gap is reported, whichever way it goes.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from fairlearn.metrics import MetricFrame, selection_rate
-from sklearn.metrics import accuracy_score, recall_score
 
 from auditor.evidence import GroupMetrics, GroupRow
+from auditor.tasks.base import Prepared, Task
 
 
-def _recall(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(recall_score(y_true, y_pred, average="macro", zero_division=0))
-
-
-METRICS = {"accuracy": accuracy_score, "macro_recall": _recall, "selection_rate": selection_rate}
-
-
-def _frame(groups: np.ndarray, labels: np.ndarray, predicted: np.ndarray) -> MetricFrame:
-    return MetricFrame(metrics=METRICS, y_true=labels, y_pred=predicted, sensitive_features=groups)
-
-
-def _row(frame: MetricFrame, group: str) -> dict[str, float | None]:
-    values = frame.by_group.loc[group]
-    return {name: round(float(values[name]), 6) for name in METRICS}
+def _gap(rows: list[dict[str, float | None]], metric: str) -> float | None:
+    values = [v for r in rows if (v := r.get(metric)) is not None]
+    return round(float(max(values) - min(values)), 6) if values else None
 
 
 def group_metrics(
-    attribute: str, groups: np.ndarray, labels: np.ndarray, dp_pred: np.ndarray, baseline_pred: np.ndarray | None
+    attribute: str, task: Task, prepared: Prepared, outputs: np.ndarray, base_outputs: np.ndarray | None
 ) -> GroupMetrics:
-    dp = _frame(groups, labels, dp_pred)
-    base = _frame(groups, labels, baseline_pred) if baseline_pred is not None else None
+    assert prepared.groups_test is not None
+    groups = prepared.groups_test
+    targets = prepared.y_test.numpy()
+    metric = task.primary_group_metric
     names, counts = np.unique(groups, return_counts=True)
-    rows = [
-        GroupRow(
-            group=str(name),
-            count=int(count),
-            dp=_row(dp, name),
-            baseline=_row(base, name) if base is not None else None,
+    rows = []
+    dp_rows, base_rows = [], []
+    for name, count in zip(names, counts, strict=True):
+        mask = groups == name
+        dp = task.group_metrics(outputs[mask], targets[mask], prepared)
+        base = task.group_metrics(base_outputs[mask], targets[mask], prepared) if base_outputs is not None else None
+        dp_rows.append(dp)
+        if base is not None:
+            base_rows.append(base)
+        d, b = dp.get(metric), base.get(metric) if base is not None else None
+        rows.append(
+            GroupRow(
+                group=str(name),
+                count=int(count),
+                dp=dp,
+                baseline=base,
+                difference=round(d - b, 6) if d is not None and b is not None else None,
+            )
         )
-        for name, count in zip(names, counts, strict=True)
-    ]
-    gap_dp = round(float(dp.difference()["accuracy"]), 6)
-    gap_base = round(float(base.difference()["accuracy"]), 6) if base is not None else None
+    gap_dp = _gap(dp_rows, metric) or 0.0
+    gap_base = _gap(base_rows, metric) if base_rows else None
     return GroupMetrics(
         attribute=attribute,
-        metric="accuracy",
+        metric=metric,
         rows=rows,
         gap_dp=gap_dp,
         gap_baseline=gap_base,

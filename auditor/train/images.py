@@ -13,7 +13,8 @@ import torch
 
 from auditor.config import TrainConfig
 from auditor.errors import InputError
-from auditor.train.preprocess import Prepared, split_indices
+from auditor.tasks.base import Prepared
+from auditor.train.preprocess import split_indices
 
 
 def _load(root: Path, size: int) -> tuple[torch.Tensor, np.ndarray, list[str]]:
@@ -57,11 +58,7 @@ def prepare_images(root: Path, config: TrainConfig, seed: int) -> Prepared:
         y_train=y[torch.from_numpy(train)],
         x_test=pixels[torch.from_numpy(test)],
         y_test=y[torch.from_numpy(test)],
+        output_dim=len(classes),
         classes=classes,
         features=["pixels"],
-        excluded=[],
-        encoded_dim=int(pixels[0].numel()),
-        groups_test=None,
-        quasi_identifiers=[],
-        k_features=None,
     )

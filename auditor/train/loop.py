@@ -29,6 +29,38 @@ from auditor.train.metrics import predict
 from auditor.train.tensors import BatchTensorDataset, batch_loader, poisson_batches, shuffled_batches
 
 EpochCallback = Callable[[int, int], None]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+"""Per-example losses from model outputs and targets (the task's ``loss``)."""
+Score = Callable[[nn.Module], float]
+"""The held-out figure recorded after each epoch (the task's primary metric)."""
+
+
+def cross_entropy(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return nn.functional.cross_entropy(outputs, targets, reduction="none")
+
+
+class TaskCriterion(nn.Module):
+    """A task's per-example loss as a criterion with a ``reduction``, the shape Opacus' ghost clipping needs."""
+
+    def __init__(self, loss_fn: LossFn, reduction: str = "mean") -> None:
+        super().__init__()
+        self.loss_fn = loss_fn
+        self.reduction = reduction
+
+    def forward(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        losses = self.loss_fn(outputs, targets)
+        if self.reduction == "none":
+            return losses
+        return losses.sum() if self.reduction == "sum" else losses.mean()
+
+
+def accuracy_score(x_test: torch.Tensor, y_test: torch.Tensor) -> Score:
+    """The default per-epoch score: held-out accuracy of a classifier."""
+
+    def score(model: nn.Module) -> float:
+        return float((predict(model, x_test).argmax(axis=1) == y_test.numpy()).mean())
+
+    return score
 
 
 @dataclass
@@ -51,12 +83,13 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimiz
     return torch.optim.SGD(model.parameters(), lr=config.learning_rate, momentum=config.momentum)
 
 
-def _record(fit: Fit, epoch: int, losses: list[float], x_test: torch.Tensor, y_test: torch.Tensor) -> None:
-    probs = predict(fit.model, x_test)
-    accuracy = float((probs.argmax(axis=1) == y_test.numpy()).mean())
+def _record(fit: Fit, epoch: int, losses: list[float], score: Score) -> None:
+    value = score(fit.model)
     fit.curve.append(
         EpochPoint(
-            epoch=epoch, train_loss=round(float(np.mean(losses)) if losses else 0.0, 6), val_accuracy=round(accuracy, 6)
+            epoch=epoch,
+            train_loss=round(float(np.mean(losses)) if losses else 0.0, 6),
+            value=round(value, 6) if np.isfinite(value) else None,
         )
     )
 
@@ -70,10 +103,12 @@ def train_baseline(
     config: TrainConfig,
     seed: int,
     on_epoch: EpochCallback | None = None,
+    loss_fn: LossFn = cross_entropy,
+    score: Score | None = None,
 ) -> Fit:
     device = next(model.parameters()).device
     optimizer = make_optimizer(model, config)
-    criterion = nn.CrossEntropyLoss()
+    score = score or accuracy_score(x_test, y_test)
     generator = torch.Generator().manual_seed(seed)
     fit = Fit(model=model)
     x, y = x.to(device), y.to(device)
@@ -83,13 +118,13 @@ def train_baseline(
         started = time.perf_counter()
         for xb, yb in shuffled_batches(x, y, config.batch_size, generator):
             optimizer.zero_grad(set_to_none=True)
-            loss = criterion(model(xb), yb)
+            loss = loss_fn(model(xb), yb).mean()
             torch.autograd.backward([loss])
             optimizer.step()
             losses.append(loss.item())
             fit.steps += 1
         fit.epoch_seconds.append(time.perf_counter() - started)
-        _record(fit, epoch, losses, x_test, y_test)
+        _record(fit, epoch, losses, score)
         if on_epoch:
             on_epoch(epoch, config.epochs)
     return fit
@@ -127,6 +162,7 @@ def _bk_epoch(
     plan: PrivacyPlan,
     config: TrainConfig,
     generator: torch.Generator,
+    loss_fn: LossFn,
 ) -> list[float]:
     """One epoch of Poisson-sampled DP-SGD with book-keeping clipping; returns the mean loss."""
     loss_sum = torch.zeros((), device=x.device)
@@ -138,7 +174,14 @@ def _bk_epoch(
             zero_grads(model)
         for i, start in enumerate(range(0, len(xb), physical)):
             chunk_x, chunk_y = xb[start : start + physical], yb[start : start + physical]
-            loss_sum += clipped_grads(model, chunk_x, chunk_y, config.privacy.max_grad_norm, accumulate=i > 0)  # type: ignore[arg-type]
+            loss_sum += clipped_grads(
+                model,  # type: ignore[arg-type]  # supports_book_keeping checked it is a Sequential
+                chunk_x,
+                chunk_y,
+                config.privacy.max_grad_norm,
+                accumulate=i > 0,
+                loss_fn=loss_fn,
+            )
         rows += len(xb)
         optimizer.step()
     return [float(loss_sum) / max(rows, 1)]
@@ -176,11 +219,13 @@ def opacus_notices_silenced() -> Iterator[None]:
         yield
 
 
-def _make_private(engine: PrivacyEngine, clipping: str, kwargs: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+def _make_private(
+    engine: PrivacyEngine, clipping: str, kwargs: dict[str, Any], loss_fn: LossFn
+) -> tuple[Any, Any, Any, Any]:
     if clipping == "ghost":
-        return tuple(engine.make_private(criterion=nn.CrossEntropyLoss(), **kwargs))
+        return tuple(engine.make_private(criterion=TaskCriterion(loss_fn), **kwargs))
     model, optimizer, loader = engine.make_private(**kwargs)
-    return model, optimizer, nn.CrossEntropyLoss(), loader
+    return model, optimizer, TaskCriterion(loss_fn), loader
 
 
 def train_private(
@@ -193,8 +238,11 @@ def train_private(
     plan: PrivacyPlan,
     seed: int,
     on_epoch: EpochCallback | None = None,
+    loss_fn: LossFn = cross_entropy,
+    score: Score | None = None,
 ) -> tuple[Fit, int]:
     """DP-SGD with Opacus; returns the fit and the number of optimizer steps the accountant saw."""
+    score = score or accuracy_score(x_test, y_test)
     device = next(model.parameters()).device
     clipping = choose_clipping(model, config)
     sampler_gen = torch.Generator().manual_seed(seed)
@@ -216,7 +264,7 @@ def train_private(
         bk_optimizer.attach_step_hook(accountant.get_optimizer_hook_fn(sample_rate=plan.sample_rate))
 
         def run_epoch() -> list[float]:
-            return _bk_epoch(model, bk_optimizer, x, y, plan, config, sampler_gen)
+            return _bk_epoch(model, bk_optimizer, x, y, plan, config, sampler_gen, loss_fn)
     else:
         with opacus_notices_silenced():
             engine = PrivacyEngine(accountant=plan.accountant, secure_mode=False)
@@ -233,7 +281,7 @@ def train_private(
             "noise_generator": noise_gen,
         }
         with opacus_notices_silenced():
-            train_model, dp_optimizer, criterion, loader = _make_private(engine, clipping, kwargs)
+            train_model, dp_optimizer, criterion, loader = _make_private(engine, clipping, kwargs, loss_fn)
         loader.batch_sampler.generator = sampler_gen
 
         def run_epoch() -> list[float]:
@@ -246,7 +294,7 @@ def train_private(
         with opacus_notices_silenced():
             losses = run_epoch()
         fit.epoch_seconds.append(time.perf_counter() - started)
-        _record(fit, epoch, losses, x_test, y_test)
+        _record(fit, epoch, losses, score)
         if on_epoch:
             on_epoch(epoch, config.epochs)
     steps = sum(entry[2] for entry in accountant.history)

@@ -20,6 +20,7 @@ from opacus.validators import ModuleValidator
 from torch import nn
 
 from auditor.errors import InputError
+from auditor.tasks.base import BuiltModel, Rewrite
 
 Builder = Callable[[tuple[int, ...], int, list[int]], nn.Module]
 
@@ -130,11 +131,33 @@ def load_weights(model: nn.Module, path: Path) -> None:
         raise InputError(f"does not fit the model: {detail[:200]}", where=f"{path} (train.init_weights)") from None
 
 
+def _layer(module: nn.Module) -> str:
+    text = " ".join(repr(module).split())
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def fix_for_dp(model: nn.Module) -> tuple[nn.Module, list[Rewrite]]:
+    """Opacus' ModuleValidator.fix, with every layer it replaced listed (BatchNorm → GroupNorm, LSTM → DPLSTM).
+
+    The non-private baseline starts from the same rewritten model, so both runs train the
+    architecture the report describes."""
+    if not ModuleValidator.validate(model, strict=False):
+        return model, []
+    before = dict(model.named_modules())
+    fixed = ModuleValidator.fix(model)
+    rewrites = [
+        Rewrite(path=name or "(model)", before=_layer(before[name]), after=_layer(module))
+        for name, module in fixed.named_modules()
+        if name in before and type(before[name]) is not type(module)
+    ]
+    return fixed, rewrites
+
+
 def build_model(
     spec: str, input_shape: tuple[int, ...], classes: int, hidden: list[int], weights: Path | None = None
-) -> nn.Module:
+) -> BuiltModel:
     """Build the configured model (from ``weights`` if given) and make it Opacus-compatible,
-    or raise InputError naming the layers."""
+    or raise InputError naming the layers. ``classes`` is the output width (1 for regression)."""
     if spec in BUILTIN:
         model = BUILTIN[spec](input_shape, classes, hidden)
     elif spec.startswith("torchvision:"):
@@ -145,14 +168,13 @@ def build_model(
         raise InputError(f"unknown model {spec!r}; use mlp, logreg, cnn, torchvision:<name> or module:function")
     if weights is not None:
         load_weights(model, weights)
-    if ModuleValidator.validate(model, strict=False):
-        model = ModuleValidator.fix(model)
+    model, rewrites = fix_for_dp(model)
     problems = ModuleValidator.validate(model, strict=False)
     if problems:
         names = sorted({type(p).__name__ + ": " + str(p).splitlines()[0] for p in problems})
         raise InputError(f"model {spec!r} has layers Opacus cannot train privately: {'; '.join(names)[:300]}")
     _dry_run(model, spec, input_shape, classes)
-    return model
+    return BuiltModel(module=model, rewrites=rewrites)
 
 
 def _dry_run(model: nn.Module, spec: str, input_shape: tuple[int, ...], classes: int) -> None:
@@ -171,7 +193,7 @@ def _dry_run(model: nn.Module, spec: str, input_shape: tuple[int, ...], classes:
         model.train(was_training)
     if not isinstance(output, torch.Tensor) or tuple(output.shape) != (2, classes):
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else type(output).__name__
-        raise InputError(f"model {spec!r} must return logits of shape (batch, {classes}), got {shape}")
+        raise InputError(f"model {spec!r} must return outputs of shape (batch, {classes}), got {shape}")
 
 
 def count_parameters(model: nn.Module) -> int:

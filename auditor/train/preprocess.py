@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.model_selection import train_test_split
 
 from auditor.config import TrainConfig
@@ -24,32 +23,21 @@ MAX_CATEGORIES = 50
 MISSING = "(missing)"
 
 
-@dataclass(frozen=True)
-class Prepared:
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    classes: list[str]
-    features: list[str]
-    excluded: list[ExcludedColumn]
-    encoded_dim: int
-    groups_test: np.ndarray | None
-    quasi_identifiers: list[str]
-    k_features: int | None
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
-
-
-def split_indices(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified, seeded split; a class too small to stratify is an input error."""
+def split_indices(
+    labels: np.ndarray, test_fraction: float, seed: int, stratify: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split, stratified by class for classification; a class too small to stratify is an input error."""
     index = np.arange(len(labels))
-    values, counts = np.unique(labels, return_counts=True)
-    if counts.min() < 2:
-        raise InputError(f"target class {values[counts.argmin()]!r} has a single row; cannot split train/test")
-    train, test = train_test_split(index, test_size=test_fraction, stratify=labels, random_state=seed)
+    if stratify:
+        values, counts = np.unique(labels, return_counts=True)
+        if counts.min() < 2:
+            raise InputError(
+                f"target class {values[counts.argmin()]!r} has a single row; cannot split train/test "
+                "(a numeric target with many values is a regression: train.task: tabular-regression)"
+            )
+    train, test = train_test_split(
+        index, test_size=test_fraction, stratify=labels if stratify else None, random_state=seed
+    )
     return np.sort(train), np.sort(test)
 
 
@@ -132,32 +120,29 @@ def encode(frame: pd.DataFrame, features: list[str], train: np.ndarray, kinds: K
     return np.concatenate(blocks, axis=1).astype(np.float32), names
 
 
-def prepare_tabular(
-    frame: pd.DataFrame, target: str, config: TrainConfig, pii: PiiSection | None, seed: int
-) -> Prepared:
-    labels_text = frame[target].astype("str").to_numpy()
-    classes = sorted(set(labels_text))
-    labels = np.searchsorted(np.array(classes), labels_text)
-    train, test = split_indices(labels, config.test_fraction, seed)
+@dataclass(frozen=True)
+class Features:
+    """The encoded feature matrix (all rows) and what went into it."""
+
+    matrix: np.ndarray
+    features: list[str]
+    excluded: list[ExcludedColumn]
+    quasi_identifiers: list[str]
+    k_features: int | None
+    groups: np.ndarray | None
+
+
+def tabular_features(
+    frame: pd.DataFrame, target: str, config: TrainConfig, pii: PiiSection | None, train: np.ndarray
+) -> Features:
+    """Select and encode the feature columns, with statistics from the ``train`` rows only."""
     kinds = column_kinds(frame, pii)
     features, excluded, quasi = select_features(frame, target, config, kinds, scanned=pii is not None)
     matrix, _ = encode(frame, features, train, kinds)
     groups = None
     if config.sensitive_attribute:
-        groups = frame[config.sensitive_attribute].astype("str").fillna(MISSING).to_numpy()[test]
+        groups = frame[config.sensitive_attribute].astype("str").fillna(MISSING).to_numpy()
     k_features = None
     if quasi:
         k_features = int(frame[quasi].astype("str").fillna(MISSING).value_counts().min())
-    return Prepared(
-        x_train=torch.from_numpy(matrix[train]),
-        y_train=torch.from_numpy(labels[train].astype(np.int64)),
-        x_test=torch.from_numpy(matrix[test]),
-        y_test=torch.from_numpy(labels[test].astype(np.int64)),
-        classes=classes,
-        features=features,
-        excluded=excluded,
-        encoded_dim=int(matrix.shape[1]),
-        groups_test=groups,
-        quasi_identifiers=quasi,
-        k_features=k_features,
-    )
+    return Features(matrix, features, excluded, quasi, k_features, groups)

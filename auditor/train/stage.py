@@ -1,4 +1,8 @@
-"""The train stage: DP-SGD next to a non-private baseline, on the same split and initial weights."""
+"""The train stage: DP-SGD next to a non-private baseline, on the same split and initial weights.
+
+Everything task-specific (the loss, the metrics, the trivial predictor) comes
+from the task; this module only trains and assembles the evidence.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,33 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
 from auditor.config import AuditConfig, TrainConfig
 from auditor.data.fingerprint import file_sha256
-from auditor.evidence import Baseline, ModelInfo, Privacy, TrainingSection
+from auditor.evidence import (
+    Baseline,
+    LayerRewrite,
+    MetricRow,
+    ModelInfo,
+    Privacy,
+    TaskInfo,
+    TrainingSection,
+    TrivialComparison,
+    Utility,
+)
+from auditor.stage_names import TRAIN_BASELINE, TRAIN_DP
+from auditor.tasks.base import Prepared, Task
 from auditor.train.accounting import CROSSCHECK, epsilon_curve, final_epsilon, plan_privacy
 from auditor.train.flops import flops_per_sample
 from auditor.train.groups import group_metrics
-from auditor.train.loop import EpochCallback, Fit, make_optimizer, train_baseline, train_private
-from auditor.train.metrics import compute_metrics, predict
-from auditor.train.models import build_model, count_parameters, describe
-from auditor.train.preprocess import Prepared
+from auditor.train.loop import EpochCallback, Fit, LossFn, Score, make_optimizer, train_baseline, train_private
+from auditor.train.metrics import model_outputs, paired_interval
+from auditor.train.models import count_parameters, describe
+
+CONFIDENCE = 0.95
 
 SECURE_MODE_NOTE = (
     "off: Opacus secure_mode needs torchcsprng, which pins torch 1.8.1 and cannot be installed with "
@@ -33,6 +51,7 @@ Track = Callable[[str], AbstractContextManager[None]]
 
 @dataclass
 class TrainArtifacts:
+    task: Task
     prepared: Prepared
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -51,7 +70,7 @@ def _no_track(_: str) -> AbstractContextManager[None]:
     return nullcontext()
 
 
-def _warm_up(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainConfig) -> None:
+def _warm_up(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainConfig, loss_fn: LossFn) -> None:
     """One throwaway step on a copy, outside the measured phases.
 
     PyTorch imports parts of itself lazily on the first optimizer and the first
@@ -62,12 +81,62 @@ def _warm_up(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainCo
     optimizer = make_optimizer(scratch, config)
     device = next(scratch.parameters()).device
     n = min(len(x), config.batch_size)
-    torch.autograd.backward([nn.functional.cross_entropy(scratch(x[:n].to(device)), y[:n].to(device))])
+    torch.autograd.backward([loss_fn(scratch(x[:n].to(device)), y[:n].to(device)).mean()])
     optimizer.step()
+
+
+def _score(task: Task, prepared: Prepared) -> Score:
+    """The per-epoch curve value: the task's primary metric on the held-out split."""
+
+    def score(model: nn.Module) -> float:
+        value = task.metrics(model_outputs(model, prepared.x_test), prepared.y_test.numpy(), prepared)
+        primary = value.get(task.primary_metric)
+        return float("nan") if primary is None else primary
+
+    return score
+
+
+def _comparison(metrics: dict[str, float | None], baseline: dict[str, float | None] | None) -> list[MetricRow]:
+    rows = []
+    for name, value in metrics.items():
+        base = baseline.get(name) if baseline is not None else None
+        difference = round(value - base, 6) if value is not None and base is not None else None
+        rows.append(MetricRow(name=name, baseline=base, model=value, difference=difference))
+    return rows
+
+
+def _trivial(task: Task, prepared: Prepared, outputs: np.ndarray, base_outputs: np.ndarray | None) -> TrivialComparison:
+    targets = prepared.y_test.numpy()
+    trivial = task.trivial_errors(prepared)
+    model = task.errors(outputs, targets)
+    mean, low, high = paired_interval(trivial - model, CONFIDENCE)
+    base_gain = None
+    if base_outputs is not None:
+        base_gain = round(float(np.mean(trivial - task.errors(base_outputs, targets))), 6)
+    return TrivialComparison(
+        loss=task.error_name,
+        trivial=task.trivial_name,
+        rows=len(trivial),
+        model_loss=round(float(model.mean()), 6),
+        trivial_loss=round(float(trivial.mean()), 6),
+        improvement=round(mean, 6),
+        interval_low=None if low is None else round(low, 6),
+        interval_high=None if high is None else round(high, 6),
+        confidence=CONFIDENCE,
+        baseline_improvement=base_gain,
+    )
+
+
+def _kind(task: Task, prepared: Prepared) -> str:
+    if task.family == "regression":
+        return "regression"
+    return "binary" if prepared.output_dim == 2 else "multiclass"
 
 
 def train_models(
     config: AuditConfig,
+    task: Task,
+    task_info: TaskInfo,
     prepared: Prepared,
     seed: int,
     x_train: torch.Tensor | None = None,
@@ -82,22 +151,42 @@ def train_models(
     device = pick_device(cfg.device)
     torch.manual_seed(seed)
     weights = config.resolve(cfg.init_weights) if cfg.init_weights else None
-    initial = build_model(cfg.model, prepared.input_shape, len(prepared.classes), cfg.hidden_layers, weights)
-    initial = initial.to(device)
-    _warm_up(initial, x, y, cfg)
+    built = task.build_model(prepared, cfg, weights)
+    initial = built.module.to(device)
+    loss_fn, score = task.loss, _score(task, prepared)
+    _warm_up(initial, x, y, cfg, loss_fn)
     started = time.perf_counter()
     baseline_fit: Fit | None = None
     if cfg.baseline or not cfg.privacy.enabled:
-        with track("train.baseline"):
+        with track(TRAIN_BASELINE):
             baseline_fit = train_baseline(
-                copy.deepcopy(initial), x, y, prepared.x_test, prepared.y_test, cfg, seed, on_epoch
+                copy.deepcopy(initial),
+                x,
+                y,
+                prepared.x_test,
+                prepared.y_test,
+                cfg,
+                seed,
+                on_epoch,
+                loss_fn=loss_fn,
+                score=score,
             )
     privacy: Privacy | None = None
     if cfg.privacy.enabled:
         plan = plan_privacy(len(x), cfg.batch_size, cfg.epochs, cfg.privacy)
-        with track("train.dp"):
+        with track(TRAIN_DP):
             fit, steps = train_private(
-                copy.deepcopy(initial), x, y, prepared.x_test, prepared.y_test, cfg, plan, seed, on_epoch
+                copy.deepcopy(initial),
+                x,
+                y,
+                prepared.x_test,
+                prepared.y_test,
+                cfg,
+                plan,
+                seed,
+                on_epoch,
+                loss_fn=loss_fn,
+                score=score,
             )
         spent = final_epsilon(plan, steps)
         accountant = spent.accountant
@@ -131,41 +220,60 @@ def train_models(
         assert baseline_fit is not None
         main_fit, baseline_fit = baseline_fit, None
     training_seconds = time.perf_counter() - started
-    labels = prepared.y_test.numpy()
-    main_probs = predict(main_fit.model, prepared.x_test)
+    targets = prepared.y_test.numpy()
+    outputs = model_outputs(main_fit.model, prepared.x_test)
+    metrics = task.metrics(outputs, targets, prepared)
     baseline_section = None
-    baseline_pred = None
+    base_outputs = None
     if baseline_fit is not None:
-        base_probs = predict(baseline_fit.model, prepared.x_test)
-        baseline_pred = base_probs.argmax(axis=1)
+        base_outputs = model_outputs(baseline_fit.model, prepared.x_test)
         baseline_section = Baseline(
-            metrics=compute_metrics(base_probs, labels),
+            metrics=task.metrics(base_outputs, targets, prepared),
             seconds_per_epoch=round(baseline_fit.seconds_per_epoch, 6),
             epochs=cfg.epochs,
             curve=baseline_fit.curve,
         )
     groups = None
     if prepared.groups_test is not None and cfg.sensitive_attribute:
-        groups = group_metrics(
-            cfg.sensitive_attribute, prepared.groups_test, labels, main_probs.argmax(axis=1), baseline_pred
-        )
+        groups = group_metrics(cfg.sensitive_attribute, task, prepared, outputs, base_outputs)
     per_sample = flops_per_sample(
-        copy.deepcopy(initial), x[: min(len(x), 64)].to(device), y[: min(len(y), 64)].to(device)
+        copy.deepcopy(initial), x[: min(len(x), 64)].to(device), y[: min(len(y), 64)].to(device), loss_fn
     )
     runs = (1 if cfg.privacy.enabled else 0) + (1 if baseline_fit is not None else 0)
+    base_metrics = baseline_section.metrics if baseline_section else None
+    primary = metrics.get(task.primary_metric)
+    base_primary = base_metrics.get(task.primary_metric) if base_metrics else None
     section = TrainingSection(
+        task=task_info,
         model=ModelInfo(
             name=cfg.model,
             architecture=describe(initial),
             parameters=count_parameters(initial),
-            task="binary" if len(prepared.classes) == 2 else "multiclass",
+            kind=_kind(task, prepared),
+            output_dim=prepared.output_dim,
             classes=prepared.classes,
             device=str(device),
             init_weights_sha256=file_sha256(weights) if weights else None,
+            rewrites=[LayerRewrite(path=r.path, before=r.before, after=r.after) for r in built.rewrites],
         ),
         privacy=privacy,
-        metrics=compute_metrics(main_probs, labels),
+        metrics=metrics,
+        utility=Utility(
+            metric=task.primary_metric,
+            higher_is_better=task.higher_is_better,
+            value=primary,
+            baseline=base_primary,
+            difference=round(primary - base_primary, 6) if primary is not None and base_primary is not None else None,
+        ),
+        comparison=_comparison(metrics, base_metrics),
+        trivial=_trivial(task, prepared, outputs, base_outputs),
         seconds_per_epoch=round(main_fit.seconds_per_epoch, 6),
+        time_ratio=(
+            round(main_fit.seconds_per_epoch / baseline_fit.seconds_per_epoch, 6)
+            if baseline_fit is not None and baseline_fit.seconds_per_epoch > 0
+            else None
+        ),
+        curve_metric=task.primary_metric,
         curve=main_fit.curve,
         baseline=baseline_section,
         features=prepared.features,
@@ -174,11 +282,13 @@ def train_models(
         k_anonymity_features=prepared.k_features,
         train_rows=len(prepared.x_train),
         test_rows=len(prepared.x_test),
+        delta_limit=1.0 / len(prepared.x_train),
         flops_estimate=float(per_sample * len(x) * cfg.epochs * max(runs, 1)),
         training_seconds=round(training_seconds, 6),
         groups=groups,
     )
     artifacts = TrainArtifacts(
+        task=task,
         prepared=prepared,
         x_train=x,
         y_train=y,
