@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup system-deps demo digits test lint typecheck unit clean
+.PHONY: setup system-deps demo demo-regression digits test check lint typecheck unit fast clean
 
 setup: $(STAMP)
 
@@ -34,6 +34,11 @@ demo: setup
 	$(BIN)/audit run examples/credit-scoring/audit.yaml -o out || [ $$? -eq 1 ]
 	@echo "open out/report.pdf"
 
+# A regression task: disease progression from scikit-learn's bundled diabetes data.
+demo-regression: setup
+	$(BIN)/audit run examples/diabetes/audit.yaml -o out/diabetes || [ $$? -eq 1 ]
+	@echo "open out/diabetes/report.pdf"
+
 # The second example: a small CNN on scikit-learn's bundled digits, read through ImageFolder.
 digits: setup
 	$(BIN)/python examples/digits/prepare.py
@@ -49,7 +54,14 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest
 
+# The tests not marked slow: pure gate logic on fixed evidence, the loaders, the registries.
+fast: setup
+	$(BIN)/pytest -m "not slow"
+
 test: lint typecheck unit
+
+# The quick loop while developing: lint, types and the fast tests (about 2 minutes).
+check: lint typecheck fast
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

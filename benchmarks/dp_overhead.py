@@ -18,26 +18,26 @@ import argparse
 import copy
 import statistics
 
-import pandas as pd
 import torch
 from _common import REPO, machine
 
 from auditor.config import TrainConfig, load_config
+from auditor.data import load_data
 from auditor.privacy_audit import make_canaries, with_canaries
+from auditor.tasks import TASKS
 from auditor.train.accounting import plan_privacy
 from auditor.train.loop import train_baseline, train_private
 from auditor.train.models import build_model
-from auditor.train.preprocess import prepare_tabular
 
 
 def credit_case() -> tuple[str, TrainConfig, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, list[int]]:
     config = load_config(REPO / "examples" / "credit-scoring" / "audit.yaml")
-    frame = pd.read_csv(config.resolve(config.data.path))
-    prepared = prepare_tabular(frame, config.data.target, config.train, None, config.seed)
-    canaries = make_canaries(config.audit, prepared.x_train, prepared.y_train, 2, config.seed)
+    task = TASKS["tabular-classification"]
+    prepared = task.prepare(load_data(config), None, config.train, config.seed)
+    canaries = make_canaries(config.audit, task, prepared, config.seed)
     x, y = with_canaries(prepared.x_train, prepared.y_train, canaries)
     train = config.train
-    layers = "-".join(map(str, [prepared.encoded_dim, *train.hidden_layers, 2]))
+    layers = "-".join(map(str, [prepared.input_shape[0], *train.hidden_layers, 2]))
     name = f"credit example: MLP {layers}, {len(x)} rows, batch {train.batch_size}"
     return name, train, x, y, prepared.x_test, prepared.y_test, train.hidden_layers
 
@@ -64,7 +64,7 @@ def main() -> None:
         config = config.model_copy(update={"epochs": args.epochs})
         device = torch.device(args.device)
         torch.manual_seed(0)
-        initial = build_model("mlp", tuple(x.shape[1:]), 2, hidden).to(device)
+        initial = build_model("mlp", tuple(x.shape[1:]), 2, hidden).module.to(device)
         base_times: list[float] = []
         dp_times: dict[str, list[float]] = {m: [] for m in modes}
         for round_ in range(args.rounds + 1):

@@ -128,9 +128,7 @@ def test_recommendations_come_from_the_runs_evidence() -> None:
     meter = EnergyMeter(EnergyConfig(country_iso_code="DEU", measure_power_secs=0.2))
     with meter.track("train.dp"):
         time.sleep(0.2)
-    curve = [
-        EpochPoint(epoch=e, train_loss=0.5, val_accuracy=acc) for e, acc in enumerate([0.7, 0.8, 0.84, 0.841, 0.842], 1)
-    ]
+    curve = [EpochPoint(epoch=e, train_loss=0.5, value=acc) for e, acc in enumerate([0.7, 0.8, 0.84, 0.841, 0.842], 1)]
     section = energy_section(meter, EnergyConfig(country_iso_code="DEU", what_if=["FRA", "USA"]), 5, curve)
     actions = [r.action for r in section.recommendations]
     assert "Train in France (FRA)" in actions

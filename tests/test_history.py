@@ -168,12 +168,15 @@ def test_a_version_1_database_opens_and_is_migrated(tmp_path: Path) -> None:
     old = make_evidence("0a" * 16, "2026-10-01T09:00:00+00:00")
     _write_v1_database(path, old)
     store = HistoryStore(f"sqlite:///{path}")
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     assert store.list_runs()[0]["id"] == old.run.id
     assert store.list_runs()[0]["render_energy_kwh"] is None
+    # Runs recorded before the task axis were classifiers: their primary metric is their accuracy.
+    migrated = store.run_metrics(old.run.id)
+    assert (migrated.utility_metric, migrated.utility) == ("accuracy", old.metrics().accuracy)
     store.record(make_evidence("0b" * 16, "2026-10-02T09:00:00+00:00"), render_energy_kwh=1e-5)
     assert [p.run_id for p in store.trend("credit-scoring")] == [old.run.id, "0b" * 16]
-    assert HistoryStore(f"sqlite:///{path}").schema_version() == 2  # reopening is a no-op
+    assert HistoryStore(f"sqlite:///{path}").schema_version() == 3  # reopening is a no-op
 
 
 def _open_version(url: str) -> object:
@@ -191,7 +194,7 @@ def test_many_processes_creating_one_database_all_get_a_consistent_schema(tmp_pa
     with context.Pool(8) as pool:
         for round_ in range(10):
             url = f"sqlite:///{tmp_path / f'race{round_}.db'}"
-            assert pool.map(_open_version, [url] * 8) == [2] * 8
+            assert pool.map(_open_version, [url] * 8) == [3] * 8
 
 
 def test_a_newer_database_is_refused(tmp_path: Path) -> None:
@@ -258,12 +261,14 @@ LIST_KEYS = {
     "summary",
     "epsilon",
     "accuracy",
+    "utility_metric",
+    "utility",
     "pii_rows",
     "energy_kwh",
     "emissions_kg",
     "render_energy_kwh",
 }
-METRIC_KEYS = {"epsilon", "accuracy", "pii_rows", "energy_kwh", "emissions_kg"}
+METRIC_KEYS = {"epsilon", "accuracy", "utility", "pii_rows", "energy_kwh", "emissions_kg"}
 
 
 def history(url: str, *args: str) -> Any:
@@ -289,6 +294,7 @@ def test_history_commands_json_have_stable_keys(store: HistoryStore) -> None:
         "summary",
         "controls",
         "pii_columns",
+        "utility_metric",
         *METRIC_KEYS,
     }
     assert "zip_code" in shown["pii_columns"]

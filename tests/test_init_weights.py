@@ -24,18 +24,18 @@ class RunsCode:
 
 
 def test_the_models_start_from_the_file(tmp_path: Path) -> None:
-    source = build_model("mlp", SHAPE, CLASSES, HIDDEN)
+    source = build_model("mlp", SHAPE, CLASSES, HIDDEN).module
     torch.save(source.state_dict(), tmp_path / "w.pt")
     torch.manual_seed(123)  # a different random init, overwritten by the file
-    loaded = build_model("mlp", SHAPE, CLASSES, HIDDEN, tmp_path / "w.pt")
+    loaded = build_model("mlp", SHAPE, CLASSES, HIDDEN, tmp_path / "w.pt").module
     for (name, a), (_, b) in zip(source.state_dict().items(), loaded.state_dict().items(), strict=True):
         assert torch.equal(a, b), name
 
 
 def test_a_checkpoint_dict_with_a_state_dict_key_is_accepted(tmp_path: Path) -> None:
-    source = build_model("mlp", SHAPE, CLASSES, HIDDEN)
+    source = build_model("mlp", SHAPE, CLASSES, HIDDEN).module
     torch.save({"state_dict": source.state_dict(), "epoch": 3}, tmp_path / "ckpt.pt")
-    loaded = build_model("mlp", SHAPE, CLASSES, HIDDEN, tmp_path / "ckpt.pt")
+    loaded = build_model("mlp", SHAPE, CLASSES, HIDDEN, tmp_path / "ckpt.pt").module
     assert torch.equal(loaded.state_dict()["0.weight"], source.state_dict()["0.weight"])
 
 
@@ -80,7 +80,7 @@ def test_a_run_records_the_weights_it_started_from(tmp_path: Path) -> None:
 
     rows = "".join(f"{i % 13 / 13:.3f},{i % 7 / 7:.3f},{int(i % 13 > 6)}\n" for i in range(300))
     (tmp_path / "d.csv").write_text("x1,x2,label\n" + rows, encoding="utf-8")
-    torch.save(build_model("logreg", (2,), 2, []).state_dict(), tmp_path / "w.pt")
+    torch.save(build_model("logreg", (2,), 2, []).module.state_dict(), tmp_path / "w.pt")
     config = {
         "project": "init-weights",
         "data": {"path": "d.csv", "target": "label"},

@@ -25,7 +25,7 @@ FIXTURES: dict[str, dict[str, dict[str, Any]]] = yaml.safe_load((DATA / "control
 
 def base_document() -> dict[str, Any]:
     evidence = json.loads((DATA / "evidence.json").read_text())
-    return {k: evidence.get(k) for k in ("run", "data", "stages", "pii", "training", "audit", "energy", "baseline")}
+    return {k: evidence.get(k) for k in ("run", "data", "stages", "pii", "training", "audit", "energy", "previous")}
 
 
 def patch(document: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
@@ -76,14 +76,15 @@ def test_control_fails_on_its_fail_fixture(control_id: str) -> None:
 @pytest.mark.parametrize("control_id", sorted(CONTROLS))
 def test_control_errors_when_its_stage_crashed(control_id: str) -> None:
     from auditor.policy.engine import _stages_used
+    from auditor.stages import stage_of_section
 
     control = next(c for c in CONTROLS[control_id].pack.controls if c.id == control_id)
-    broken = _stages_used(control)[-1]
+    broken = _stages_used(control, stage_of_section())[-1]
     stages = [
         StageRecord(
             name=n, status="error" if n == broken else "ok", duration_s=0.0, error="boom" if n == broken else None
         )
-        for n in ("data", "pii", "train", "audit", "energy", "baseline")
+        for n in ("data", "pii", "train", "audit", "energy", "previous")
     ]
     assert status_of(control_id, base_document(), stages) == "error"
 
@@ -117,3 +118,56 @@ def test_list_and_explain() -> None:
     assert "training.privacy.epsilon <= $max_epsilon" in explained.stdout and "Remediation:" in explained.stdout
     unknown = CliRunner().invoke(app, ["policies", "explain", "NOPE-001"])
     assert unknown.exit_code == 2
+
+
+def _as_task(document: dict[str, Any], name: str, family: str) -> dict[str, Any]:
+    doc = copy.deepcopy(document)
+    doc["training"]["task"] = {**doc["training"]["task"], "name": name, "family": family}
+    return doc
+
+
+def test_controls_for_another_task_are_skipped_with_the_reason() -> None:
+    regression = _as_task(base_document(), "tabular-regression", "regression")
+    for control_id in ("FAIR-GAP-001", "FAIR-DP-001", "EUAI-REG-001"):
+        assert status_of(control_id, regression) == "skipped"
+    assert status_of("GDPR-MIN-001", regression) == "pass"  # tabular: still applies
+    text = _as_task(base_document(), "text-classification", "classification")
+    assert status_of("GDPR-MIN-001", text) == "skipped"
+    assert status_of("GDPR-KANON-001", text) == "skipped"
+    loaded = CONTROLS["FAIR-GAP-001"]
+    only = type(loaded)(
+        pack=loaded.pack.model_copy(update={"controls": [c for c in loaded.pack.controls if c.id == "FAIR-GAP-001"]}),
+        source=loaded.source,
+        params=loaded.params,
+    )
+    records = [StageRecord(name=n, status="ok", duration_s=0.0) for n in ("data", "pii", "train", "audit", "energy")]
+    [result] = evaluate_controls([only], regression, records, [], TODAY)
+    assert result.reason == "not applicable: applies to classification; this run's task is tabular-regression"
+
+
+def test_a_false_when_skips_and_an_undecidable_one_fails_closed() -> None:
+    doc = copy.deepcopy(base_document())
+    doc["run"]["config"]["train"]["sensitive_attribute"] = None
+    doc["training"]["groups"] = None
+    assert status_of("FAIR-GAP-001", doc) == "skipped"
+    crashed = copy.deepcopy(base_document())
+    crashed["training"] = None
+    stages = [
+        StageRecord(
+            name=n, status="error" if n == "train" else "ok", duration_s=0.0, error="boom" if n == "train" else None
+        )
+        for n in ("data", "pii", "train", "audit", "energy")
+    ]
+    # The task is unknown when the train stage crashed: applicability cannot be decided, so error.
+    for control_id in ("FAIR-GAP-001", "GDPR-MIN-001", "EUAI-REG-001"):
+        assert status_of(control_id, crashed, stages) == "error"
+
+
+def test_applies_to_names_known_tasks_only(tmp_path: Path) -> None:
+    pack = yaml.safe_load((Path(__file__).parents[1] / "policies" / "fairness.yaml").read_text())
+    pack["controls"][0]["applies_to"] = ["tabular-ranking"]
+    path = tmp_path / "pack.yaml"
+    path.write_text(yaml.safe_dump(pack))
+    result = CliRunner().invoke(app, ["policies", "validate", str(path)])
+    assert result.exit_code == 2
+    assert "applies_to: unknown task or task family 'tabular-ranking'" in result.stderr

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from auditor.config import PrivacyAuditConfig
 from auditor.evidence import load_evidence
-from auditor.privacy_audit import epsilon_lower_bound, make_canaries, p_value, with_canaries
+from auditor.privacy_audit import CanarySet, epsilon_lower_bound, make_canaries, p_value, with_canaries
+from auditor.tasks import TASKS, Prepared
 from tests.conftest import write_small_example
 
 
@@ -74,10 +75,20 @@ def _data(rows: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(rows, 6, generator=generator), torch.randint(0, 2, (rows,), generator=generator)
 
 
+TASK = TASKS["tabular-classification"]
+
+
+def _canaries(config: PrivacyAuditConfig, x: torch.Tensor, y: torch.Tensor, seed: int) -> CanarySet:
+    prepared = Prepared(
+        x_train=x, y_train=y, x_test=x[:10], y_test=y[:10], output_dim=2, classes=["0", "1"], features=[]
+    )
+    return make_canaries(config, TASK, prepared, seed)
+
+
 def test_canary_inclusion_is_seeded() -> None:
     x, y = _data()
     config = PrivacyAuditConfig(canaries=200)
-    a, b, c = (make_canaries(config, x, y, 2, seed) for seed in (1, 1, 2))
+    a, b, c = (_canaries(config, x, y, seed) for seed in (1, 1, 2))
     assert np.array_equal(a.included, b.included) and torch.equal(a.features, b.features)
     assert not np.array_equal(a.included, c.included)
     assert 0.35 < a.included.mean() < 0.65
@@ -85,7 +96,7 @@ def test_canary_inclusion_is_seeded() -> None:
 
 def test_synthetic_canaries_join_the_training_set() -> None:
     x, y = _data()
-    canaries = make_canaries(PrivacyAuditConfig(canaries=100), x, y, 2, 0)
+    canaries = _canaries(PrivacyAuditConfig(canaries=100), x, y, 0)
     xt, _yt = with_canaries(x, y, canaries)
     assert len(xt) == len(x) + canaries.included.sum()
     assert torch.equal(xt[: len(x)], x)
@@ -94,7 +105,7 @@ def test_synthetic_canaries_join_the_training_set() -> None:
 
 def test_mislabelled_canary_sources_leave_the_training_set() -> None:
     x, y = _data()
-    canaries = make_canaries(PrivacyAuditConfig(canaries=100, canary_kind="mislabelled"), x, y, 2, 0)
+    canaries = _canaries(PrivacyAuditConfig(canaries=100, canary_kind="mislabelled"), x, y, 0)
     assert torch.equal(canaries.labels, 1 - y[torch.from_numpy(canaries.removed_rows)])
     xt, _ = with_canaries(x, y, canaries)
     assert len(xt) == len(x) - 100 + canaries.included.sum()
@@ -102,7 +113,7 @@ def test_mislabelled_canary_sources_leave_the_training_set() -> None:
 
 def test_auto_canary_count_is_sized_to_the_data() -> None:
     x, y = _data(4000)
-    assert make_canaries(PrivacyAuditConfig(), x, y, 2, 0).count == 400
+    assert _canaries(PrivacyAuditConfig(), x, y, 0).count == 400
 
 
 @pytest.mark.slow

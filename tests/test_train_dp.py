@@ -170,10 +170,10 @@ def test_private_training_reaches_its_target_and_learns() -> None:
         epochs=4, batch_size=64, learning_rate=0.2, hidden_layers=[16], privacy=PrivacyConfig(target_epsilon=4.0)
     )
     plan = plan_privacy(len(x), config.batch_size, config.epochs, config.privacy)
-    fit, steps = train_private(build_model("mlp", (6,), 2, [16]), x, y, x[:200], y[:200], config, plan, seed=0)
+    fit, steps = train_private(build_model("mlp", (6,), 2, [16]).module, x, y, x[:200], y[:200], config, plan, seed=0)
     assert fit.clipping == "bk" and steps == plan.steps
     assert final_epsilon(plan, steps).epsilon <= 4.0 + 1e-5
-    assert fit.curve[-1].val_accuracy > 0.75
+    assert fit.curve[-1].value > 0.75
 
 
 @pytest.mark.parametrize("clipping", ["ghost", "hooks"])
@@ -182,7 +182,7 @@ def test_opacus_engine_paths_train(clipping: str) -> None:
     privacy = PrivacyConfig(target_epsilon=4.0, clipping=clipping)
     config = TrainConfig(epochs=2, batch_size=64, hidden_layers=[8], privacy=privacy, max_physical_batch_size=32)
     plan = plan_privacy(len(x), config.batch_size, config.epochs, config.privacy)
-    fit, steps = train_private(build_model("mlp", (6,), 2, [8]), x, y, x[:100], y[:100], config, plan, seed=0)
+    fit, steps = train_private(build_model("mlp", (6,), 2, [8]).module, x, y, x[:100], y[:100], config, plan, seed=0)
     assert fit.clipping == clipping and steps == plan.steps
 
 
@@ -194,8 +194,8 @@ def test_model_factory_and_its_errors(tmp_path: Path, monkeypatch: pytest.Monkey
         "def not_a_module():\n    return 42\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert isinstance(build_model("my_models:good", (6,), 2, []), nn.Module)
-    with pytest.raises(InputError, match="logits of shape"):
+    assert isinstance(build_model("my_models:good", (6,), 2, []).module, nn.Module)
+    with pytest.raises(InputError, match="outputs of shape"):
         build_model("my_models:wrong_output", (6,), 2, [])
     with pytest.raises(InputError, match=r"not a torch\.nn\.Module"):
         build_model("my_models:not_a_module", (6,), 2, [])
@@ -207,7 +207,7 @@ def test_model_factory_and_its_errors(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_torchvision_models_are_fixed_for_opacus() -> None:
-    model = build_model("torchvision:resnet18", (3, 32, 32), 10, [])
+    model = build_model("torchvision:resnet18", (3, 32, 32), 10, []).module
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
     assert any(isinstance(m, nn.GroupNorm) for m in model.modules())
     with pytest.raises(InputError, match="unknown torchvision model"):
@@ -226,13 +226,13 @@ def test_ddp_on_two_cpu_processes_keeps_the_accounting() -> None:
         privacy=PrivacyConfig(target_epsilon=4.0),
     )
     plan = plan_privacy(len(x), config.batch_size, config.epochs, config.privacy)
-    model = build_model("mlp", (6,), 2, [16])
+    model = build_model("mlp", (6,), 2, [16]).module
     fit, steps = train_distributed(Job(True, model, x, y, x[:200], y[:200], config, plan, 0), world=2)
     assert steps == plan.steps
     assert final_epsilon(plan, steps).epsilon == final_epsilon(plan, plan.steps).epsilon
-    assert fit.clipping == "bk" and len(fit.epoch_seconds) == 3 and fit.curve[-1].val_accuracy > 0.7
+    assert fit.clipping == "bk" and len(fit.epoch_seconds) == 3 and fit.curve[-1].value > 0.7
     baseline, _ = train_distributed(Job(False, copy.deepcopy(model), x, y, x[:200], y[:200], config, None, 0), world=2)
-    assert baseline.curve[-1].val_accuracy > 0.8
+    assert baseline.curve[-1].value > 0.8
 
 
 @pytest.mark.slow

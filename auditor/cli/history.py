@@ -16,7 +16,7 @@ HISTORY = typer.Option(
     None, "--history", help="Database URL (default: $AUDIT_HISTORY_URL or sqlite:///.audit/history.db)."
 )
 FORMAT = typer.Option("table", "-f", "--format", help="table or json.")
-METRICS = ("epsilon", "accuracy", "pii_rows", "energy_kwh", "emissions_kg")
+METRICS = ("epsilon", "accuracy", "utility", "pii_rows", "energy_kwh", "emissions_kg")
 
 
 def _store(ctx: typer.Context, url: str | None) -> Any:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from auditor.evidence._base import Record
 
 
 class CanaryAudit(Record):
     """The one-run canary audit (Steinke, Nasr & Jagielski 2023)."""
 
-    kind: str
+    kind: Literal["synthetic", "mislabelled"]
     """synthetic (out-of-distribution) or mislabelled canaries."""
     canaries: int
     """Canaries made (m)."""

@@ -82,8 +82,8 @@ class ScanEngine(Record):
     """Entity types looked for."""
     workers: int
     """Scanner processes."""
-    engine: str
-    """local or dask."""
+    engine: Literal["inline", "local", "dask"]
+    """inline (this process), local (a process pool) or dask."""
     seconds: float
     """Scan wall time."""
     rows_per_second: float

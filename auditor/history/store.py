@@ -291,6 +291,8 @@ class HistoryStore:
                 "summary": r.summary,
                 "epsilon": r.epsilon,
                 "accuracy": r.accuracy,
+                "utility_metric": r.utility_metric,
+                "utility": r.utility,
                 "pii_rows": r.pii_rows,
                 "energy_kwh": r.energy_kwh,
                 "emissions_kg": r.emissions_kg,

@@ -21,7 +21,8 @@ def controls_markdown(packs: list[LoadedPack]) -> str:
         "A test fails when this file and the packs disagree.",
         "",
         "Statuses: **pass**, **fail**, **error** (the evidence is missing or its stage crashed; always blocks),",
-        "**waived** (a valid waiver covers a failure), **skipped** (the stage was disabled in the config).",
+        "**waived** (a valid waiver covers a failure), **skipped** (the stage was disabled in the config, or the",
+        "control does not apply to the run: see *Applies to* and *When*).",
         "",
     ]
     for loaded in packs:
@@ -42,6 +43,10 @@ def controls_markdown(packs: list[LoadedPack]) -> str:
             ]
             if control.expected:
                 lines.append(f"- **Expected:** {control.expected}")
+            if control.applies_to:
+                lines.append(f"- **Applies to:** {', '.join(control.applies_to)}")
+            if control.when:
+                lines.append(f"- **When:** `{' '.join(control.when.split())}`")
             lines += [
                 f"- **Remediation:** {' '.join(control.remediation.split())}",
                 "",
