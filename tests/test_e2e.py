@@ -6,10 +6,13 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from auditor.evidence import dump_evidence, load_evidence
 from tests.conftest import E2E
+
+pytestmark = pytest.mark.slow  # every test reads one full audit run
 
 OUTPUTS = ["evidence.json", "report.pdf", "report.html", "junit.xml", "results.sarif", "summary.md", "README.md"]
 
@@ -18,7 +21,7 @@ def test_run_writes_every_output_and_exits_with_the_verdict(e2e: E2E) -> None:
     evidence = load_evidence(e2e.out / "evidence.json")
     assert e2e.exit_code == (0 if evidence.verdict == "pass" else 1), e2e.stderr
     statuses = {stage.name: stage.status for stage in evidence.stages}
-    assert statuses == {**dict.fromkeys(["data", "pii", "train", "audit", "energy"], "ok"), "baseline": "skipped"}
+    assert statuses == {**dict.fromkeys(["data", "pii", "train", "audit", "energy"], "ok"), "previous": "skipped"}
     for name in OUTPUTS:
         assert (e2e.out / name).stat().st_size > 0, name
     assert not list(e2e.out.glob(".*.tmp")), "temporary files left behind"

@@ -14,6 +14,7 @@ from auditor.evidence import EpochPoint, load_evidence
 from tests.conftest import E2E
 
 
+@pytest.mark.slow
 def test_emissions_equal_energy_times_intensity_for_every_stage(e2e: E2E) -> None:
     energy = load_evidence(e2e.out / "evidence.json").energy
     assert energy is not None
@@ -23,6 +24,7 @@ def test_emissions_equal_energy_times_intensity_for_every_stage(e2e: E2E) -> Non
         assert figures.emissions_kg == pytest.approx(figures.energy_kwh * intensity / 1000, rel=0.01), name
 
 
+@pytest.mark.slow
 def test_stages_add_up_to_the_total(e2e: E2E) -> None:
     energy = load_evidence(e2e.out / "evidence.json").energy
     assert energy is not None
@@ -32,6 +34,7 @@ def test_stages_add_up_to_the_total(e2e: E2E) -> None:
         assert getattr(energy.total, field) == pytest.approx(total, rel=1e-6, abs=1e-12), field
 
 
+@pytest.mark.slow
 def test_intensity_is_codecarbons_figure_for_the_country(e2e: E2E) -> None:
     energy = load_evidence(e2e.out / "evidence.json").energy
     assert energy is not None and energy.country_iso_code == "FRA"
@@ -48,6 +51,7 @@ def test_published_intensities(code: str, grams: float) -> None:
     assert country_intensity(code).g_per_kwh == pytest.approx(grams, abs=0.2)
 
 
+@pytest.mark.slow
 def test_what_if_uses_the_same_energy_at_other_intensities(e2e: E2E) -> None:
     energy = load_evidence(e2e.out / "evidence.json").energy
     assert energy is not None
@@ -58,6 +62,7 @@ def test_what_if_uses_the_same_energy_at_other_intensities(e2e: E2E) -> None:
     assert [w.country_iso_code for w in energy.what_if] == ["FRA", "NOR", "GBR", "DEU", "USA", "IND"]
 
 
+@pytest.mark.slow
 def test_cost_and_projection(e2e: E2E) -> None:
     energy = load_evidence(e2e.out / "evidence.json").energy
     assert energy is not None
@@ -68,6 +73,7 @@ def test_cost_and_projection(e2e: E2E) -> None:
     assert energy.projection.energy_kwh == pytest.approx(dp.energy_kwh / 3 * 50 * 100, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_method_is_disclosed_and_estimated_here(e2e: E2E) -> None:
     energy = load_evidence(e2e.out / "evidence.json").energy
     assert energy is not None
@@ -138,6 +144,7 @@ def test_recommendations_come_from_the_runs_evidence() -> None:
     assert not any("mixed precision" in a for a in actions)  # no GPU here
 
 
+@pytest.mark.slow
 def test_energy_can_be_switched_off(tmp_path) -> None:
     from auditor.config import load_config
     from auditor.pipeline import run

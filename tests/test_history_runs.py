@@ -39,10 +39,24 @@ def add_contact_column(csv_path: Path, every: int = 25) -> None:
         csv.writer(f, lineterminator="\n").writerows(rows)
 
 
+SMALL_MODEL_WAIVER = """
+  - control: EUAI-ACC-001
+    justification: This test is about the regression gate; a 600-row, 3-epoch DP model predicts the majority class.
+    approver: the test suite
+    expires: 2099-12-31
+"""
+
+
+def _waive_small_model(directory: Path) -> None:
+    waivers = directory / "waivers.yaml"
+    waivers.write_text(waivers.read_text(encoding="utf-8") + SMALL_MODEL_WAIVER, encoding="utf-8")
+
+
 def test_baseline_gate_over_two_runs(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'history.db'}"
     common = {"audit.enabled": False}
     first = write_small_example(tmp_path / "a", rows=600, **common)
+    _waive_small_model(tmp_path / "a")
 
     def run(config: Path, out: str, *extra: str) -> int:
         args = ["run", str(config), "-o", str(tmp_path / out), "--format", "json,markdown", "--history", url]
@@ -53,8 +67,8 @@ def test_baseline_gate_over_two_runs(tmp_path: Path) -> None:
     # A pipeline's first run asks for a baseline too: there is none yet, so the regression controls skip.
     assert run(first, "out-a", "--baseline", "latest") == 0
     stages = json.loads((tmp_path / "out-a" / "evidence.json").read_text(encoding="utf-8"))["stages"]
-    assert {"name": "baseline", "status": "skipped"}.items() <= next(
-        s for s in stages if s["name"] == "baseline"
+    assert {"name": "previous", "status": "skipped"}.items() <= next(
+        s for s in stages if s["name"] == "previous"
     ).items()
     baseline = controls(tmp_path / "out-a")
     assert {baseline[c]["status"] for c in ("GDPR-REG-001", "GDPR-REG-002", "SUS-REG-001", "EUAI-REG-001")} == {
@@ -63,6 +77,7 @@ def test_baseline_gate_over_two_runs(tmp_path: Path) -> None:
 
     # The next model: a larger privacy budget, and a new column with emails in 4% of its rows.
     second = write_small_example(tmp_path / "b", rows=600, **common)
+    _waive_small_model(tmp_path / "b")
     config = yaml.safe_load(second.read_text(encoding="utf-8"))
     config["train"]["privacy"]["target_epsilon"] = 6.0
     config["train"]["exclude_columns"] = ["contact"]
@@ -81,7 +96,7 @@ def test_baseline_gate_over_two_runs(tmp_path: Path) -> None:
     accuracy = regressed["EUAI-REG-001"]
     assert accuracy["status"] == ("pass" if accuracy["observed"] >= -0.02 else "fail")
     summary = (tmp_path / "out-b" / "summary.md").read_text(encoding="utf-8")
-    assert "GDPR-REG-001" in summary and "compared with the baseline history run" in summary
+    assert "GDPR-REG-001" in summary and "compared with the earlier history run" in summary
 
     # Against itself (the latest run is now the second one) nothing has regressed.
     run(second, "out-c", "--baseline", "latest")

@@ -72,6 +72,7 @@ def test_garbage_and_missing_files_are_input_errors(tmp_path: Path) -> None:
         build_model("mlp", SHAPE, CLASSES, HIDDEN, tmp_path / "absent.pt")
 
 
+@pytest.mark.slow
 def test_a_run_records_the_weights_it_started_from(tmp_path: Path) -> None:
     import yaml
 

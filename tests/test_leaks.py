@@ -24,6 +24,8 @@ from auditor.cli import app
 from auditor.evidence import load_evidence
 from tests.conftest import write_small_example
 
+pytestmark = pytest.mark.slow  # a full run with planted canaries
+
 CANARIES = {
     "full_name": "Quintessa Zebulon-Marchbanks",
     "email": "quintessa.zebulon@canary-mail.org",

@@ -152,6 +152,7 @@ def _config(directory: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_toy_task_and_stage_plug_in(plugged: None, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="auditor")
     evidence = run(load_config(_config(tmp_path)))
@@ -171,6 +172,7 @@ def test_a_toy_task_and_stage_plug_in(plugged: None, tmp_path: Path, caplog: pyt
     assert schema["properties"]["toy"]["description"] == ToyStage.description
 
 
+@pytest.mark.slow
 def test_a_failing_plug_in_stage_fails_closed(plugged: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(self: ToyStage, ctx: RunContext) -> Record:
         raise SystemExit(0)  # even a clean exit inside a stage is a stage error, never a pass
@@ -182,6 +184,7 @@ def test_a_failing_plug_in_stage_fails_closed(plugged: None, tmp_path: Path, mon
     assert evidence.verdict == "fail"
 
 
+@pytest.mark.slow
 def test_unknown_sections_are_refused_without_their_stage(plugged: None, tmp_path: Path) -> None:
     text = dump_evidence(run(load_config(_config(tmp_path))))
     unregister("toy")

@@ -145,6 +145,7 @@ def test_broken_dp_run_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert control.status == "fail" and "GDPR-AUDIT-001" in evidence.summary.blocking
 
 
+@pytest.mark.slow
 def test_audit_can_be_turned_off(tmp_path: Path) -> None:
     from auditor.cli import app
 

@@ -20,6 +20,8 @@ from auditor.evidence import Evidence, load_evidence
 from auditor.render import RenderContext, render_outputs, write_outputs
 from tests.conftest import E2E
 
+pytestmark = pytest.mark.slow  # full runs and PDF rendering
+
 DATA = Path(__file__).parent / "data"
 WHEN = RenderContext(rendered_at=dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC))
 

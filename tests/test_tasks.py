@@ -97,12 +97,14 @@ def test_task_inference(tmp_path: Path) -> None:
     assert infer_task(loaded(["a", "b"] * 20))[0].name == "tabular-classification"
 
 
+@pytest.mark.slow
 def test_unknown_task_is_an_input_error(tmp_path: Path) -> None:
     path = _write_config(tmp_path, str(DIABETES / "diabetes.csv"), train={"task": "tabular-ranking"})
     with pytest.raises(InputError, match=r"unknown task 'tabular-ranking' \(train.task\); known tasks: "):
         run(load_config(path))
 
 
+@pytest.mark.slow
 def test_regression_task_refuses_a_text_target(tmp_path: Path) -> None:
     (tmp_path / "d.csv").write_text("x,target\n" + "".join(f"{i},v{i % 2}\n" for i in range(40)), encoding="utf-8")
     path = _write_config(tmp_path, "d.csv", train={"task": "tabular-regression"})
@@ -148,23 +150,21 @@ def test_batchnorm_model_is_reported_as_rewritten_and_fails_the_trivial_predicto
         tmp_path,
         "d.csv",
         train={"model": "bn_models:batchnorm_mlp", "epochs": 4, "learning_rate": 0.1, "batch_size": 128},
+        policies={"fail_on": "high"},
     )
     evidence = run(load_config(path))
     sys.modules.pop("bn_models", None)
     t = evidence.training
     assert t is not None and t.baseline is not None
-    assert [(r.before, r.after) for r in t.model.rewrites] == [
-        (
-            "BatchNorm1d(32, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)",
-            "GroupNorm(32, 32, eps=1e-05, affine=True)",
-        )
-    ]
+    [rewrite] = t.model.rewrites
+    assert rewrite.path == "1"
+    assert rewrite.before.startswith("BatchNorm1d(32,") and rewrite.after.startswith("GroupNorm(32, 32,")
     # GroupNorm(32, 32) on 32 features normalises each value on its own: the output is a constant.
     assert t.metrics["accuracy"] == t.baseline.metrics["accuracy"]
     control = next(c for c in evidence.controls if c.id == "EUAI-ACC-001")
     assert control.status == "fail"
     assert t.trivial.interval_low is not None and t.trivial.interval_low <= 0
-    assert evidence.verdict == "fail"
+    assert "EUAI-ACC-001" in evidence.summary.blocking and evidence.verdict == "fail"
 
 
 @pytest.mark.slow

@@ -35,7 +35,7 @@ def summary_markdown(ev: Evidence) -> str:
             f"{energy(ev.energy.total.energy_kwh)}, {mass(ev.energy.total.emissions_kg)} ({ev.energy.country_iso_code})"
         )
     if ev.previous:
-        facts.append(f"compared with the previous run {_cell(ev.previous.source)}")
+        facts.append(f"compared with the earlier {_cell(ev.previous.source)}")
     lines += [f"- {f}" for f in facts] + [""]
     shown = [c for c in ev.controls if c.status not in {"pass", "skipped"}]
     skipped = [c.id for c in ev.controls if c.status == "skipped"]
