@@ -156,6 +156,7 @@ class Case:
     id: str
     build: Callable[[Path], list[str]]
     fragment: str
+    slow: bool = False  # renders a real report first
 
 
 GARBAGE = zlib.compress(bytes(range(256)) * 64) + b"\x00\xff\xfe" * 100
@@ -347,7 +348,7 @@ CASES = [
     ),
     # --- audit verify --------------------------------------------------------------------------
     Case("verify-missing", lambda t: ["verify", str(t / "none.pdf")], "none.pdf"),
-    Case("verify-truncated", truncated_pdf, "report.pdf"),
+    Case("verify-truncated", truncated_pdf, "report.pdf", slow=True),
     Case("verify-foreign", foreign_pdf, "evidence.json"),
     Case("verify-not-a-pdf", lambda t: (t / "x.pdf").write_bytes(GARBAGE) and ["verify", str(t / "x.pdf")], "x.pdf"),
     # --- audit policies validate -----------------------------------------------------------------
@@ -381,7 +382,7 @@ def test_there_are_at_least_40_distinct_cases() -> None:
     assert len({c.id for c in CASES}) == len(CASES) >= 40
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.slow] if c.slow else []) for c in CASES])
 def test_bad_input(case: Case, tmp_path: Path) -> None:
     args = case.build(tmp_path)
     before = set(tmp_path.rglob("*"))

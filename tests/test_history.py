@@ -357,6 +357,7 @@ def test_empty_history_says_so(tmp_path: Path) -> None:
 # --- the report ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_report_trend_section(store: HistoryStore) -> None:
     from auditor.render import RenderContext
     from auditor.render.html import render_html

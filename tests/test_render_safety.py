@@ -63,6 +63,7 @@ def hostile_evidence(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return run(load_config(folder / "audit.yaml"))
 
 
+@pytest.mark.slow
 def test_hostile_names_render_as_inert_text_and_nothing_is_fetched(hostile_evidence: Any) -> None:
     fetcher = SafeFetcher()
     OPENED.clear()

@@ -92,6 +92,7 @@ def test_poisson_batches_are_opacus_batches() -> None:
     assert any(len(b) != len(ours[0]) for b in ours), "Poisson batches vary in size"
 
 
+@pytest.mark.slow
 def test_plan_mirrors_opacus_sampling() -> None:
     plan = plan_privacy(rows=1000, batch_size=64, epochs=3, config=PrivacyConfig(target_epsilon=2.0))
     assert plan.steps_per_epoch == math.ceil(1000 / 64) and plan.sample_rate == 1 / 16 and plan.steps == 48
@@ -101,6 +102,7 @@ def test_plan_mirrors_opacus_sampling() -> None:
     assert fixed.noise_multiplier == 1.5 and fixed.target_epsilon is None
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("dp_accounting") is None, reason="dp-accounting not installed")
 @pytest.mark.parametrize(
     ("accountant", "sigma", "q", "steps", "delta"),
@@ -140,6 +142,7 @@ def test_epsilon_agrees_with_google_dp_accounting(
     assert spent.crosscheck == pytest.approx(reference)
 
 
+@pytest.mark.slow
 def test_prv_failure_falls_back_to_rdp(monkeypatch: pytest.MonkeyPatch) -> None:
     import auditor.train.accounting as accounting
 
@@ -164,6 +167,7 @@ def _toy(rows: int = 600) -> tuple[torch.Tensor, torch.Tensor]:
     return x, (x[:, 0] + x[:, 1] > 0).long()
 
 
+@pytest.mark.slow
 def test_private_training_reaches_its_target_and_learns() -> None:
     x, y = _toy()
     config = TrainConfig(
@@ -176,6 +180,7 @@ def test_private_training_reaches_its_target_and_learns() -> None:
     assert fit.curve[-1].value > 0.75
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clipping", ["ghost", "hooks"])
 def test_opacus_engine_paths_train(clipping: str) -> None:
     x, y = _toy(300)

@@ -80,6 +80,10 @@ def explain_command(
                 typer.echo(f"Check (CEL): {check.cel.strip()}")
             if control.expected:
                 typer.echo(f"Expected: {control.expected}")
+            if control.applies_to:
+                typer.echo(f"Applies to: {', '.join(control.applies_to)} (skipped for other tasks)")
+            if control.when:
+                typer.echo(f"When: {' '.join(control.when.split())} (skipped when false)")
             for name, param in loaded.pack.params.items():
                 typer.echo(f"Parameter {loaded.pack.id}.{name} = {param.default}: {param.description}")
             typer.echo(f"Remediation: {control.remediation.strip()}")
