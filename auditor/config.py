@@ -22,7 +22,9 @@ ALL_FORMATS: tuple[OutputFormat, ...] = ("json", "pdf", "html", "junit", "sarif"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: .inf and .nan are refused with "Input should be a finite number",
+    # before any stage runs (an infinite noise multiplier would hang the accountant).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DataConfig(_Strict):
@@ -77,18 +79,30 @@ class PiiConfig(_Strict):
     chunk_rows: int = Field(20_000, ge=100)
 
 
+MAX_NOISE_MULTIPLIER = 1000.0
+
+
 class PrivacyConfig(_Strict):
     """DP-SGD parameters. Give either target_epsilon or noise_multiplier."""
 
     enabled: bool = True
     target_epsilon: float | None = Field(3.0, gt=0, le=100)
-    noise_multiplier: float | None = Field(None, ge=0)
+    noise_multiplier: float | None = Field(
+        None, gt=0, le=MAX_NOISE_MULTIPLIER, description="Noise standard deviation over the clipping norm (sigma)."
+    )
     delta: float | None = Field(None, gt=0, lt=1, description="Defaults to 1/(10*N) for N training rows.")
     max_grad_norm: float = Field(1.0, gt=0)
     accountant: Literal["prv", "rdp"] = "prv"
     clipping: Literal["auto", "bk", "ghost", "hooks", "functorch"] = Field(
         "auto", description="Per-sample clipping engine; auto picks the fastest one the model supports."
     )
+
+    @field_validator("noise_multiplier", mode="before")
+    @classmethod
+    def _some_noise(cls, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
+            raise ValueError("0 adds no noise, which is no DP; for a non-private run set train.privacy.enabled: false")
+        return value
 
     @field_validator("accountant", mode="before")
     @classmethod

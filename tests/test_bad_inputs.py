@@ -193,6 +193,38 @@ CASES = [
         lambda t: run_config(t, **{"train.privacy.target_epsilon": 2, "train.privacy.noise_multiplier": 1}),
         "not both",
     ),
+    # Non-finite and degenerate hyperparameters: refused before any stage runs (.inf once hung the accountant).
+    *(
+        Case(
+            f"nonfinite-{name}-{label}",
+            lambda t, k=key, v=value: run_config(t, **{k: v}),
+            f"{key}: Input should be a finite number",
+        )
+        for name, key in (
+            ("noise", "train.privacy.noise_multiplier"),
+            ("lr", "train.learning_rate"),
+            ("clip", "train.privacy.max_grad_norm"),
+            ("epsilon", "train.privacy.target_epsilon"),
+            ("delta", "train.privacy.delta"),
+            ("pue", "energy.pue"),
+        )
+        for label, value in (("inf", float("inf")), ("nan", float("nan")))
+    ),
+    Case(
+        "noise-zero",
+        lambda t: run_config(t, **{"train.privacy.noise_multiplier": 0}),
+        "0 adds no noise, which is no DP",
+    ),
+    Case(
+        "noise-huge",
+        lambda t: run_config(t, **{"train.privacy.noise_multiplier": 1e9}),
+        "train.privacy.noise_multiplier: Input should be less than or equal to 1000",
+    ),
+    Case(
+        "task-unknown",
+        lambda t: run_config(t, **{"train.task": "tabular-ranking"}),
+        "unknown task 'tabular-ranking' (train.task)",
+    ),
     Case("country-unknown", lambda t: run_config(t, **{"energy.country_iso_code": "XYZ"}), "XYZ"),
     Case("pack-unknown", lambda t: run_config(t, **{"policies.packs": ["nope"]}), "nope"),
     Case("config-is-directory", lambda t: ["run", str(t), "-o", str(t / "out")], "directory"),

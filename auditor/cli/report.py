@@ -7,7 +7,6 @@ from pathlib import Path
 
 import typer
 
-from auditor._io import write_text
 from auditor.cli._common import console, guarded, split_list
 from auditor.config import ALL_FORMATS
 from auditor.errors import ExitCode, InputError
@@ -22,9 +21,12 @@ def report_command(
     sign_key: Path | None = typer.Option(
         None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace files in the output directory that auditor did not write."
+    ),
 ) -> None:
     """Re-render every output from an evidence file (no stage runs again)."""
-    from auditor.render import RenderContext, render_outputs, write_outputs
+    from auditor.render import RenderContext, check_overwrite, output_filenames, render_outputs, write_outputs
     from auditor.signing import check_private_key, read_key_file
 
     evidence = load_evidence(evidence_path)
@@ -35,6 +37,7 @@ def report_command(
     key = read_key_file(sign_key) if sign_key else None
     if key is not None:
         check_private_key(key)
+    check_overwrite(output, output_filenames(selected), force)
     outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
     for path in write_outputs(outputs, output):
         console.print(f"wrote {path}", markup=False, emoji=False)
@@ -70,10 +73,15 @@ def verify_command(
 def modelcard_command(
     evidence_path: Path = typer.Argument(..., metavar="EVIDENCE", help="An evidence.json written by audit run."),
     output: Path = typer.Option(Path("README.md"), "-o", "--output", help="Model card file to write."),
+    force: bool = typer.Option(False, "--force", help="Replace the file even if auditor did not write it."),
 ) -> None:
     """Write a Hugging Face-style model card (README.md with YAML metadata)."""
+    from auditor.render import check_overwrite, write_outputs
     from auditor.render.modelcard import model_card
 
     evidence = load_evidence(evidence_path)
-    write_text(output, model_card(evidence))
+    if output.is_dir():
+        raise InputError("is a directory; give the model card's file name", where=str(output))
+    check_overwrite(output.parent, [output.name], force)
+    write_outputs({output.name: model_card(evidence).encode("utf-8")}, output.parent)
     console.print(f"wrote {output}", markup=False, emoji=False)

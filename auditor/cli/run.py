@@ -120,6 +120,9 @@ def run_command(
         None, "--baseline", help="Compare with a baseline: latest, a run id, or an evidence.json."
     ),
     nproc: int | None = typer.Option(None, "--nproc", min=1, help="Train with DDP on this many local processes."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace files in the output directory that auditor did not write."
+    ),
 ) -> None:
     """Scan, train with DP, audit, measure energy, check policies and write the report."""
     # CodeCarbon's hardware detection runs on the other core while the heavy
@@ -129,7 +132,7 @@ def run_command(
     config_for_energy = load_config(config_path).energy
     warm_up(config_for_energy)
     from auditor.pipeline import run as run_pipeline
-    from auditor.render import RenderContext, render_outputs, write_outputs
+    from auditor.render import RenderContext, check_overwrite, output_filenames, render_outputs, write_outputs
     from auditor.signing import check_private_key, read_key_file
 
     config = _with_gate(load_config(config_path), _severity(fail_on, "--fail-on"), _severity(warn_on, "--warn-on"))
@@ -141,6 +144,7 @@ def run_command(
         check_private_key(key, str(sign_key))
     if output.exists() and not output.is_dir():
         raise InputError("output path exists and is not a directory", where=str(output))
+    check_overwrite(output, output_filenames(selected), force)
     plan = _plan_history(history, no_history, baseline, config.project)
     with ExitStack() as closing:
         if plan.store is not None:

@@ -6,6 +6,7 @@ run belongs to exactly one stage and the per-stage figures sum to the total.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -60,10 +61,11 @@ def _tracker_kwargs(config: EnergyConfig) -> dict[str, Any]:
         "country_iso_code": config.country_iso_code,
         "measure_power_secs": config.measure_power_secs,
         "tracking_mode": "process",
-        "output_methods": [],  # no emissions.csv; the evidence is the record
+        "output_methods": [],  # no emissions.csv, no API, no Prometheus: the evidence is the record
         "log_level": "error",
         "allow_multiple_runs": True,
         "pue": config.pue,
+        "electricitymaps_api_token": None,  # explicit: no intensity is ever fetched
     }
     if config.region:
         kwargs["region"] = config.region
@@ -74,11 +76,34 @@ def _tracker_kwargs(config: EnergyConfig) -> dict[str, Any]:
     return kwargs
 
 
-def new_tracker(config: EnergyConfig) -> Any:
+@functools.cache
+def _sealed_tracker_class() -> Any:
+    """``OfflineEmissionsTracker`` that ignores CodeCarbon's merged external configuration.
+
+    CodeCarbon merges ``~/.codecarbon.config``, ``./.codecarbon.config`` and every
+    ``CODECARBON_*`` variable into its settings, and some of those (an Electricity Maps
+    token, ``save_to_api``, an API endpoint) switch on network calls. Some are even read
+    from that merged configuration directly, whatever the constructor was given (the
+    deprecated ``co2_signal_api_token``). The subclass makes the merged configuration an
+    empty mapping it cannot replace, so the constructor arguments in ``_tracker_kwargs``
+    are the whole configuration."""
     from codecarbon import OfflineEmissionsTracker
 
+    class SealedOfflineTracker(OfflineEmissionsTracker):
+        @property
+        def _external_conf(self) -> dict[str, Any]:
+            return {}
+
+        @_external_conf.setter
+        def _external_conf(self, _merged: dict[str, Any]) -> None:
+            return None
+
+    return SealedOfflineTracker
+
+
+def new_tracker(config: EnergyConfig) -> Any:
     quiet_codecarbon()
-    return OfflineEmissionsTracker(**_tracker_kwargs(config))
+    return _sealed_tracker_class()(**_tracker_kwargs(config))
 
 
 _WARM_UP: dict[str, threading.Thread] = {}
