@@ -154,3 +154,14 @@ def test_energy_can_be_switched_off(tmp_path) -> None:
     evidence = run(config)
     assert evidence.energy is None and evidence.stage("energy").status == "skipped"
     assert {c.id: c.status for c in evidence.controls}["SUS-ENERGY-001"] == "skipped"
+
+
+def test_the_runs_own_country_is_never_recommended() -> None:
+    """Measured and table intensities differ in the last digits; that once suggested moving to where it ran."""
+    meter = EnergyMeter(EnergyConfig(country_iso_code="FRA", measure_power_secs=0.2))
+    with meter.track("train.dp"):
+        time.sleep(0.2)
+    section = energy_section(meter, EnergyConfig(country_iso_code="FRA", what_if=["FRA", "NOR", "USA"]), 1, [])
+    actions = [r.action for r in section.recommendations]
+    assert not any("(FRA)" in a for a in actions)
+    assert "Train in Norway (NOR)" in actions

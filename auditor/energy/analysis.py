@@ -75,8 +75,15 @@ def _recommendations(
     gpu_kwh: float,
 ) -> list[Recommendation]:
     out = []
+    # The run's own country is never "cleaner" than itself: the measured intensity and the
+    # table's can differ in the last digits, which once suggested moving to where it already ran.
     cleaner = sorted(
-        (w for w in what_if if w.carbon_intensity_g_per_kwh < intensity), key=lambda w: w.carbon_intensity_g_per_kwh
+        (
+            w
+            for w in what_if
+            if w.country_iso_code != config.country_iso_code and w.carbon_intensity_g_per_kwh < intensity * (1 - 1e-6)
+        ),
+        key=lambda w: w.carbon_intensity_g_per_kwh,
     )
     if cleaner:
         best = cleaner[0]

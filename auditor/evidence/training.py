@@ -88,7 +88,7 @@ class Privacy(Record):
     includes_canaries: bool
     """Whether audit canaries were in the training set (and so in the accounting)."""
     epsilon_curve: list[tuple[int, float]]
-    """Epsilon spent after a given number of steps, for the report's chart."""
+    """(steps, epsilon) for the report's chart: Opacus' bound, and the reported epsilon as the last point."""
 
 
 class MetricRow(Record):
@@ -271,8 +271,11 @@ class TrainingSection(Record):
     """Training rows, canaries excluded."""
     test_rows: int
     """Held-out rows."""
+    training_examples: int
+    """N: examples in the training set as trained, the included audit canaries with the rows.
+    Delta's default (1/(10 N)) and its limit (1/N) use this N."""
     delta_limit: float
-    """1/N for N training rows: delta must be well below it."""
+    """1/N: delta must be well below it."""
     flops_estimate: float
     """Floating-point operations of training, counted by PyTorch's FlopCounterMode."""
     training_seconds: float

@@ -27,7 +27,7 @@ class AuditStage(Stage):
         privacy = training.privacy
         delta = privacy.delta if privacy is not None else 1.0 / (10 * training.train_rows)
         return run_audit(
-            ctx.scratch["train"],
+            ctx.scratch[names.TRAIN],
             ctx.scratch.get("canaries"),
             ctx.config.audit,
             privacy.epsilon if privacy is not None else None,

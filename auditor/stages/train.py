@@ -62,7 +62,7 @@ class TrainStage(Stage):
             track=ctx.meter.track,
             on_epoch=lambda _e, _n: ctx.progress.advance(1),
         )
-        ctx.scratch["train"] = artifacts
+        ctx.scratch[names.TRAIN] = artifacts
         ctx.scratch["canaries"] = canaries
         return section
 

@@ -213,7 +213,7 @@ def train_models(
             secure_mode=False,
             secure_mode_note=SECURE_MODE_NOTE,
             includes_canaries=len(x) != len(prepared.x_train),
-            epsilon_curve=epsilon_curve(plan, accountant, steps),
+            epsilon_curve=epsilon_curve(plan, accountant, steps, spent.epsilon),
         )
         main_fit = fit
     else:
@@ -282,7 +282,8 @@ def train_models(
         k_anonymity_features=prepared.k_features,
         train_rows=len(prepared.x_train),
         test_rows=len(prepared.x_test),
-        delta_limit=1.0 / len(prepared.x_train),
+        training_examples=len(x),
+        delta_limit=1.0 / len(x),
         flops_estimate=float(per_sample * len(x) * cfg.epochs * max(runs, 1)),
         training_seconds=round(training_seconds, 6),
         groups=groups,
