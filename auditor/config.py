@@ -93,6 +93,12 @@ class PrivacyConfig(_Strict):
     delta: float | None = Field(None, gt=0, lt=1, description="Defaults to 1/(10*N) for N training rows.")
     max_grad_norm: float = Field(1.0, gt=0)
     accountant: Literal["prv", "rdp"] = "prv"
+    secure_rng: bool = Field(
+        True,
+        description="Draw the DP noise and the Poisson sampling from a CSPRNG (AES-256-CTR keyed from os.urandom), "
+        "never from the seed. false makes them reproducible from the seed, for tests and research only: "
+        "the guarantee then does not hold against anyone who has the seed, and GDPR-DP-005 fails.",
+    )
     clipping: Literal["auto", "bk", "ghost", "hooks", "functorch"] = Field(
         "auto", description="Per-sample clipping engine; auto picks the fastest one the model supports."
     )

@@ -2,6 +2,10 @@
 
     .venv/bin/python benchmarks/dp_overhead.py [--rounds 5] [--device cpu|cuda] [--modes bk,ghost,hooks]
 
+A mode with the suffix ``-seeded`` (``bk-seeded``) draws the noise and the Poisson masks
+from torch's seeded PRNG (``secure_rng: false``) instead of the default CSPRNG, so the
+cost of secret randomness is measured side by side.
+
 For each model, the same initial weights and data are trained round by round:
 one non-private run and one DP run per clipping mode, alternating, so machine
 noise hits all of them alike. The first round and the first epoch of every run
@@ -70,7 +74,9 @@ def main() -> None:
         for round_ in range(args.rounds + 1):
             base = train_baseline(copy.deepcopy(initial), x, y, x_test, y_test, config, round_)
             for mode in modes:
-                cfg = config.model_copy(update={"privacy": config.privacy.model_copy(update={"clipping": mode})})
+                clipping, _, seeded = mode.partition("-")
+                privacy = config.privacy.model_copy(update={"clipping": clipping, "secure_rng": seeded != "seeded"})
+                cfg = config.model_copy(update={"privacy": privacy})
                 plan = plan_privacy(len(x), cfg.batch_size, cfg.epochs, cfg.privacy)
                 fit, _ = train_private(copy.deepcopy(initial), x, y, x_test, y_test, cfg, plan, round_)
                 if round_:  # round 0 warms up caches and lazy imports; each run's first epoch is dropped too
@@ -85,7 +91,7 @@ def main() -> None:
         print(f"\n{name}: non-private {base_median * 1000:.1f} ms/epoch")
         for mode, times in dp_times.items():
             median = statistics.median(times)
-            print(f"  DP ({mode:5s}) {median * 1000:8.1f} ms/epoch  ratio {median / base_median:5.2f}x")
+            print(f"  DP ({mode:10s}) {median * 1000:8.1f} ms/epoch  ratio {median / base_median:5.2f}x")
 
 
 if __name__ == "__main__":

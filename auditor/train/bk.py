@@ -149,8 +149,12 @@ class BookKeepingDPOptimizer(DPOptimizerFastGradientClipping):  # type: ignore[m
     def _add_noise(self, summed: list[torch.Tensor]) -> None:
         """Add N(0, (noise_multiplier * max_grad_norm)^2) to each summed gradient, in place."""
         std = getattr(self, "_adjusted_noise_multiplier", self.noise_multiplier) * self.max_grad_norm
+        secure = getattr(self, "secure", None)  # a SecureRandom: train.privacy.secure_rng
         noise = [
-            torch.normal(mean=0.0, std=std, size=s.shape, device=s.device, generator=self.generator) for s in summed
+            secure.normal_like(s, std)
+            if secure is not None
+            else torch.normal(mean=0.0, std=std, size=s.shape, device=s.device, generator=self.generator)
+            for s in summed
         ]
         torch._foreach_add_(summed, noise)
 

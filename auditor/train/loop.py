@@ -26,6 +26,7 @@ from auditor.evidence import EpochPoint
 from auditor.train.accounting import PrivacyPlan
 from auditor.train.bk import BookKeepingDPOptimizer, clipped_grads, supports_book_keeping, zero_grads
 from auditor.train.metrics import predict
+from auditor.train.secure import SecureRandom, secure_engine
 from auditor.train.tensors import BatchTensorDataset, batch_loader, poisson_batches, shuffled_batches
 
 EpochCallback = Callable[[int, int], None]
@@ -163,12 +164,13 @@ def _bk_epoch(
     config: TrainConfig,
     generator: torch.Generator,
     loss_fn: LossFn,
+    secure: SecureRandom | None = None,
 ) -> list[float]:
     """One epoch of Poisson-sampled DP-SGD with book-keeping clipping; returns the mean loss."""
     loss_sum = torch.zeros((), device=x.device)
     rows = 0
     physical = config.max_physical_batch_size
-    for xb, yb in poisson_batches(x, y, plan.sample_rate, plan.steps_per_epoch, generator):
+    for xb, yb in poisson_batches(x, y, plan.sample_rate, plan.steps_per_epoch, generator, secure):
         optimizer.zero_grad()
         if len(xb) == 0:
             zero_grads(model)
@@ -209,7 +211,8 @@ def _engine_epoch(
 def opacus_notices_silenced() -> Iterator[None]:
     """Silence two Opacus notices that the report already covers.
 
-    "Secure RNG turned off" is disclosed in the evidence (privacy.secure_mode_note);
+    "Secure RNG turned off" is Opacus' own generator, which auditor does not use for the noise
+    (auditor/train/secure.py; privacy.secure_mode_note says which generator ran);
     "Full backward hook is firing..." is PyTorch telling Opacus' ghost clipping that
     the model's inputs need no gradient, which is expected here.
     """
@@ -245,6 +248,9 @@ def train_private(
     score = score or accuracy_score(x_test, y_test)
     device = next(model.parameters()).device
     clipping = choose_clipping(model, config)
+    # The seeded generators stay for secure_rng: false (tests, research); the evidence then says the
+    # guarantee does not hold against whoever has the seed.
+    secure = SecureRandom() if config.privacy.secure_rng else None
     sampler_gen = torch.Generator().manual_seed(seed)
     noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
     optimizer = make_optimizer(model, config)
@@ -261,10 +267,11 @@ def train_private(
             loss_reduction="mean",
             generator=noise_gen,
         )
+        bk_optimizer.secure = secure
         bk_optimizer.attach_step_hook(accountant.get_optimizer_hook_fn(sample_rate=plan.sample_rate))
 
         def run_epoch() -> list[float]:
-            return _bk_epoch(model, bk_optimizer, x, y, plan, config, sampler_gen, loss_fn)
+            return _bk_epoch(model, bk_optimizer, x, y, plan, config, sampler_gen, loss_fn, secure)
     else:
         with opacus_notices_silenced():
             engine = PrivacyEngine(accountant=plan.accountant, secure_mode=False)
@@ -283,6 +290,8 @@ def train_private(
         with opacus_notices_silenced():
             train_model, dp_optimizer, criterion, loader = _make_private(engine, clipping, kwargs, loss_fn)
         loader.batch_sampler.generator = sampler_gen
+        if secure is not None:
+            secure_engine(dp_optimizer, loader, secure)
 
         def run_epoch() -> list[float]:
             return _engine_epoch(train_model, dp_optimizer, loader, criterion, config)

@@ -37,13 +37,10 @@ from auditor.train.groups import group_metrics
 from auditor.train.loop import EpochCallback, Fit, LossFn, Score, make_optimizer, train_baseline, train_private
 from auditor.train.metrics import model_outputs, paired_interval
 from auditor.train.models import count_parameters, describe
+from auditor.train.secure import NOTE_OFF, NOTE_ON
 
 CONFIDENCE = 0.95
 
-SECURE_MODE_NOTE = (
-    "off: Opacus secure_mode needs torchcsprng, which pins torch 1.8.1 and cannot be installed with "
-    "modern torch (opacus#504); noise comes from torch's default PRNG, seeded for reproducibility"
-)
 UNIT = "one row (example-level DP); a person with several rows is protected only per row"
 
 Track = Callable[[str], AbstractContextManager[None]]
@@ -210,8 +207,8 @@ def train_models(
             poisson_sampling=True,
             clipping=fit.clipping,
             unit=UNIT,
-            secure_mode=False,
-            secure_mode_note=SECURE_MODE_NOTE,
+            secure_mode=cfg.privacy.secure_rng,
+            secure_mode_note=NOTE_ON if cfg.privacy.secure_rng else NOTE_OFF,
             includes_canaries=len(x) != len(prepared.x_train),
             epsilon_curve=epsilon_curve(plan, accountant, steps, spent.epsilon),
         )

@@ -13,6 +13,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from auditor.train.secure import SecureRandom
+
 
 class BatchTensorDataset(Dataset[tuple[torch.Tensor, torch.Tensor]]):
     def __init__(self, features: torch.Tensor, labels: torch.Tensor) -> None:
@@ -50,7 +52,12 @@ def shuffled_batches(
 
 
 def poisson_batches(
-    features: torch.Tensor, labels: torch.Tensor, sample_rate: float, steps: int, generator: torch.Generator
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    sample_rate: float,
+    steps: int,
+    generator: torch.Generator,
+    secure: SecureRandom | None = None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Poisson sampling with Opacus' exact semantics, without a DataLoader.
 
@@ -58,9 +65,13 @@ def poisson_batches(
     drawn exactly as ``opacus.utils.uniform_sampler.UniformWithReplacementSampler``
     draws it (one ``torch.rand`` over all rows per step, same generator), so the
     batches are identical; only the per-batch DataLoader machinery is gone.
-    Batches vary in size and can be empty.
+    Batches vary in size and can be empty. With ``secure`` the masks come from
+    the CSPRNG instead (the same distribution, and secret).
     """
     rows = features.shape[0]
     for _ in range(steps):
-        idx = torch.rand(rows, generator=generator, device=generator.device).lt_(sample_rate).nonzero().squeeze(1)
+        if secure is not None:
+            idx = secure.poisson_mask(rows, sample_rate, features.device).nonzero().squeeze(1)
+        else:
+            idx = torch.rand(rows, generator=generator, device=generator.device).lt_(sample_rate).nonzero().squeeze(1)
         yield features.index_select(0, idx), labels.index_select(0, idx)
