@@ -107,8 +107,7 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _record(stage: Stage, status: str, started: float, error: str | None) -> StageRecord:
-    duration = round(time.perf_counter() - started, 6) if status == "ok" or error else 0.0
-    return StageRecord(name=stage.name, status=status, duration_s=duration, error=error)
+    return StageRecord(name=stage.name, status=status, duration_s=round(time.perf_counter() - started, 6), error=error)
 
 
 def _run_one(stage: Stage, ctx: RunContext) -> tuple[str, str | None]:

@@ -21,7 +21,7 @@ from auditor.pipeline import run
 from auditor.stages import RunContext, Stage, register, unregister
 from auditor.tasks import TASKS, Prepared, Task
 from auditor.tasks import register as register_task
-from auditor.train.preprocess import split_indices, tabular_features
+from auditor.train.preprocess import split_indices, tabular_features, tabular_prepared
 
 
 class AbsoluteErrorRegression(Task):
@@ -43,15 +43,7 @@ class AbsoluteErrorRegression(Task):
         target = data.frame[data.target].to_numpy(dtype=np.float32)
         train, test = split_indices(target, config.test_fraction, seed, stratify=False)
         encoded = tabular_features(data.frame, data.target, config, pii, train)
-        return Prepared(
-            x_train=torch.from_numpy(encoded.matrix[train]),
-            y_train=torch.from_numpy(target[train]),
-            x_test=torch.from_numpy(encoded.matrix[test]),
-            y_test=torch.from_numpy(target[test]),
-            output_dim=1,
-            classes=[],
-            features=encoded.features,
-        )
+        return tabular_prepared(encoded, target, train, test, output_dim=1, classes=[])
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return (outputs.reshape(-1) - targets).abs()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import torch
 
 from auditor.tasks._classification import ClassificationTask
 from auditor.tasks.base import Prepared
-from auditor.train.preprocess import split_indices, tabular_features
+from auditor.train.preprocess import split_indices, tabular_features, tabular_prepared
 
 if TYPE_CHECKING:
     from auditor.config import TrainConfig
@@ -30,16 +29,4 @@ class TabularClassification(ClassificationTask):
         labels = np.searchsorted(np.array(classes), labels_text).astype(np.int64)
         train, test = split_indices(labels, config.test_fraction, seed)
         encoded = tabular_features(data.frame, data.target, config, pii, train)
-        return Prepared(
-            x_train=torch.from_numpy(encoded.matrix[train]),
-            y_train=torch.from_numpy(labels[train]),
-            x_test=torch.from_numpy(encoded.matrix[test]),
-            y_test=torch.from_numpy(labels[test]),
-            output_dim=len(classes),
-            classes=classes,
-            features=encoded.features,
-            excluded=encoded.excluded,
-            groups_test=None if encoded.groups is None else encoded.groups[test],
-            quasi_identifiers=encoded.quasi_identifiers,
-            k_features=encoded.k_features,
-        )
+        return tabular_prepared(encoded, labels, train, test, output_dim=len(classes), classes=classes)

@@ -10,7 +10,7 @@ import torch
 
 from auditor.errors import InputError
 from auditor.tasks.base import Family, Prepared, Task
-from auditor.train.preprocess import split_indices, tabular_features
+from auditor.train.preprocess import split_indices, tabular_features, tabular_prepared
 
 if TYPE_CHECKING:
     from auditor.config import TrainConfig
@@ -52,20 +52,7 @@ class TabularRegression(Task):
         std = std if std > 0 else 1.0
         target = ((raw - mean) / std).astype(np.float32)
         encoded = tabular_features(data.frame, data.target, config, pii, train)
-        return Prepared(
-            x_train=torch.from_numpy(encoded.matrix[train]),
-            y_train=torch.from_numpy(target[train]),
-            x_test=torch.from_numpy(encoded.matrix[test]),
-            y_test=torch.from_numpy(target[test]),
-            output_dim=1,
-            classes=[],
-            features=encoded.features,
-            excluded=encoded.excluded,
-            groups_test=None if encoded.groups is None else encoded.groups[test],
-            quasi_identifiers=encoded.quasi_identifiers,
-            k_features=encoded.k_features,
-            target_scale=(mean, std),
-        )
+        return tabular_prepared(encoded, target, train, test, output_dim=1, classes=[], target_scale=(mean, std))
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         return (outputs.reshape(-1) - targets.to(outputs.dtype)).square()

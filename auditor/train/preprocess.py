@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.model_selection import train_test_split
 
 from auditor.config import TrainConfig
@@ -18,6 +19,7 @@ from auditor.errors import InputError
 from auditor.evidence import ExcludedColumn, PiiSection
 from auditor.pii.entities import is_key_name, is_quasi_identifier_name
 from auditor.pii.profile import classify
+from auditor.tasks.base import Prepared
 
 MAX_CATEGORIES = 50
 MISSING = "(missing)"
@@ -146,3 +148,29 @@ def tabular_features(
     if quasi:
         k_features = int(frame[quasi].astype("str").fillna(MISSING).value_counts().min())
     return Features(matrix, features, excluded, quasi, k_features, groups)
+
+
+def tabular_prepared(
+    encoded: Features,
+    targets: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    output_dim: int,
+    classes: list[str],
+    target_scale: tuple[float, float] = (0.0, 1.0),
+) -> Prepared:
+    """The split tensors of a table task: features and targets of the ``train`` and ``test`` rows."""
+    return Prepared(
+        x_train=torch.from_numpy(encoded.matrix[train]),
+        y_train=torch.from_numpy(targets[train]),
+        x_test=torch.from_numpy(encoded.matrix[test]),
+        y_test=torch.from_numpy(targets[test]),
+        output_dim=output_dim,
+        classes=classes,
+        features=encoded.features,
+        excluded=encoded.excluded,
+        groups_test=None if encoded.groups is None else encoded.groups[test],
+        quasi_identifiers=encoded.quasi_identifiers,
+        k_features=encoded.k_features,
+        target_scale=target_scale,
+    )
