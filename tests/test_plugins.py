@@ -115,7 +115,13 @@ def _config(directory: Path) -> Path:
         "project": "plugins",
         "data": {"path": "d.csv", "target": "target"},
         "pii": {"enabled": False},
-        "train": {"task": "toy-l1-regression", "epochs": 2, "batch_size": 32, "hidden_layers": [8]},
+        "train": {
+            "task": "toy-l1-regression",
+            "epochs": 2,
+            "batch_size": 32,
+            "hidden_layers": [8],
+            "privacy": {"noise_multiplier": 1.0, "accountant": "rdp"},  # no noise search: a fast test
+        },
         "audit": {"canaries": 20},
         "energy": {"country_iso_code": "FRA", "enabled": False},
         "policies": {"packs": [str(directory / "toy-pack.yaml")]},
