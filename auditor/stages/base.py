@@ -64,7 +64,6 @@ class Stage(ABC):
     """The model of that section."""
     tracked: ClassVar[bool] = True
     """Whether the energy meter wraps this stage."""
-    progress_unit: ClassVar[str | None] = None
 
     def skip_reason(self, ctx: RunContext) -> str | None:
         """Why this stage does not run for this config, or None to run it."""
