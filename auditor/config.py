@@ -31,8 +31,13 @@ class DataConfig(_Strict):
     """Where the training data is and which column is the label."""
 
     path: str = Field(description="Dataset file or directory, relative to the config file.")
-    format: Literal["auto", "csv", "parquet", "jsonl", "imagefolder"] = "auto"
+    format: Literal["auto", "csv", "parquet", "jsonl", "imagefolder", "hf-dataset"] = "auto"
     target: str = Field(description="Label column (ignored for imagefolder, whose labels are folder names).")
+    text: str | list[str] | None = Field(
+        None,
+        description="Text column(s) a text task reads; several are joined with a blank line. "
+        "Setting it makes text-classification the inferred task.",
+    )
     encoding: str = "utf-8"
     max_rows: int = Field(5_000_000, gt=0, description="Refuse datasets with more rows than this.")
     max_columns: int = Field(2_000, gt=0, description="Refuse datasets with more columns than this.")
@@ -124,6 +129,36 @@ class PrivacyConfig(_Strict):
         return self
 
 
+class HfModel(_Strict):
+    """A pretrained Hugging Face model in a local directory (config, weights, tokenizer)."""
+
+    hf: str = Field(description="Directory with config.json, the weights and the tokenizer, relative to the config.")
+    name: str | None = Field(
+        None,
+        max_length=200,
+        description="The base model's name for the report and model card; the directory's name when omitted.",
+    )
+    allow_pickle: bool = Field(
+        False,
+        description="Also accept pytorch_model.bin (a pickle, which can run code when loaded); "
+        "by default only safetensors weights are read.",
+    )
+
+
+class LoraSettings(_Strict):
+    """LoRA adapters through peft (train.fine_tune: lora)."""
+
+    r: int = Field(8, ge=1, le=1024, description="Rank of the adapters.")
+    alpha: float = Field(16.0, gt=0, description="Scaling numerator: the update is alpha/r times B·A.")
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: list[str] | None = Field(
+        None, description="Module names that get adapters; the attention query and value projections when omitted."
+    )
+
+
+HF_ONLY = ("fine_tune", "top_layers", "lora", "max_length", "padding", "truncation", "precision")
+
+
 class TrainConfig(_Strict):
     """The target model and its non-private baseline."""
 
@@ -133,8 +168,25 @@ class TrainConfig(_Strict):
         "Inferred from the data when omitted (a numeric target with more than 20 distinct values is a regression); "
         "the evidence says which task ran and how it was chosen.",
     )
-    model: str = Field(
-        "mlp", description="mlp, logreg, cnn, torchvision:<name>, or a factory 'package.module:function'."
+    model: str | HfModel = Field(
+        "mlp",
+        description="mlp, logreg, cnn, torchvision:<name>, a factory 'package.module:function', "
+        "or {hf: DIR}: a pretrained Hugging Face model read from a local directory (never downloaded).",
+    )
+    fine_tune: Literal["lora", "top", "frozen-embeddings"] = Field(
+        "lora",
+        description="How a pretrained model is fine-tuned: LoRA adapters (train.lora), the top train.top_layers "
+        "layers and the head, or every layer with the embeddings frozen. The head is always trained.",
+    )
+    top_layers: int = Field(2, ge=0, le=1000, description="Layers trained by fine_tune: top.")
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+    max_length: int = Field(128, ge=4, le=8192, description="Tokens per text after truncation.")
+    padding: Literal["longest", "max_length"] = Field(
+        "longest", description="Pad every text to the longest in the data (at most max_length), or to max_length."
+    )
+    truncation: bool = Field(True, description="Cut texts longer than max_length; false refuses them instead.")
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32", description="bf16 runs the forward pass under autocast; weights and gradients stay fp32."
     )
     hidden_layers: list[int] = Field(default_factory=lambda: [64, 64])
     init_weights: str | None = Field(
@@ -156,6 +208,14 @@ class TrainConfig(_Strict):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     image_size: int = Field(32, ge=8, le=512)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+
+    @model_validator(mode="after")
+    def _hf_settings(self) -> TrainConfig:
+        if not isinstance(self.model, HfModel):
+            stray = [name for name in HF_ONLY if name in self.model_fields_set]
+            if stray:
+                raise ValueError(f"{stray[0]} applies only to a pretrained model (train.model: {{hf: DIR}})")
+        return self
 
 
 class PrivacyAuditConfig(_Strict):
@@ -234,6 +294,16 @@ class AuditConfig(_Strict):
     policies: PolicyConfig = Field(default_factory=PolicyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     base_dir: str = Field(".", description="Set by the loader: the config file's directory.", exclude=True)
+
+    @model_validator(mode="after")
+    def _model_dir(self) -> AuditConfig:
+        """A pretrained model's directory is relative to the config file, like the data."""
+        model = self.train.model
+        if isinstance(model, HfModel) and not Path(model.hf).expanduser().is_absolute():
+            resolved = model.model_copy(update={"hf": str(self.resolve(model.hf))})
+            train = self.train.model_copy(update={"model": resolved})
+            object.__setattr__(self, "train", train)
+        return self
 
     def resolve(self, relative: str) -> Path:
         path = Path(relative).expanduser()

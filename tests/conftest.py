@@ -149,3 +149,48 @@ def e2e(small_config: Path, tmp_path_factory: pytest.TempPathFactory) -> E2E:
 @pytest.fixture()
 def today() -> dt.date:
     return dt.date(2026, 11, 22)
+
+
+TEXT_CONFIG: dict[str, Any] = {
+    "project": "tickets-test",
+    "seed": 1,
+    "data": {"path": "tickets.csv", "target": "category", "text": "text"},
+    "pii": {"enabled": False},
+    "train": {
+        "model": {"hf": "bert"},
+        "max_length": 48,
+        "epochs": 2,
+        "batch_size": 32,
+        "learning_rate": 0.01,
+        "optimizer": "adam",
+        "privacy": {"noise_multiplier": 1.0, "accountant": "rdp"},
+    },
+    "audit": {"canaries": 40},
+    "energy": {"enabled": False, "country_iso_code": "FRA"},
+}
+
+
+@pytest.fixture(scope="session")
+def text_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 generated support tickets and a 2-layer random BERT with a tokenizer fitted to them."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "examples" / "support-tickets"))
+    from generate import generate, write  # the example's own generator
+    from hf_fixtures import tiny_bert
+
+    directory = tmp_path_factory.mktemp("text")
+    rows = generate(300, seed=5)
+    write(directory / "tickets.csv", rows)
+    tiny_bert(directory / "bert", [r["text"] for r in rows])
+    return directory
+
+
+def text_config(directory: Path, name: str = "audit.yaml", **sections: dict[str, Any]) -> Path:
+    """An audit.yaml for ``text_example``; ``sections`` update TEXT_CONFIG's sections (one level deep)."""
+    config = {key: (dict(value) if isinstance(value, dict) else value) for key, value in TEXT_CONFIG.items()}
+    for section, values in sections.items():
+        config.setdefault(section, {}).update(values)
+    path = directory / name
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path

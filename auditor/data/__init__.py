@@ -8,13 +8,23 @@ from pathlib import Path
 import pandas as pd
 
 from auditor.config import AuditConfig
+from auditor.data import hf_dataset as _hf_dataset  # noqa: F401  (registers the loader)
 from auditor.data import images as _images  # noqa: F401  (registers the loader)
 from auditor.data import tabular as _tabular  # noqa: F401  (registers the loaders)
 from auditor.data.base import LOADERS, Loader, ReadOptions, get_loader
 from auditor.data.fingerprint import dataset_sha256, dataset_size
 from auditor.errors import InputError
 
-__all__ = ["LOADERS", "LoadedData", "Loader", "ReadOptions", "get_loader", "load_data", "read_options"]
+__all__ = [
+    "LOADERS",
+    "LoadedData",
+    "Loader",
+    "ReadOptions",
+    "get_loader",
+    "load_data",
+    "read_options",
+    "text_columns",
+]
 
 MIN_ROWS = 20
 
@@ -28,6 +38,14 @@ class LoadedData:
     sha256: str
     size_bytes: int
     dropped_missing_target: int
+    text: tuple[str, ...] = ()
+    """The data.text columns a text task reads."""
+
+
+def text_columns(config: AuditConfig) -> list[str]:
+    """The configured data.text columns, as a list (empty when none)."""
+    text = config.data.text
+    return [] if text is None else [text] if isinstance(text, str) else list(text)
 
 
 def read_options(config: AuditConfig) -> ReadOptions:
@@ -62,6 +80,11 @@ def load_data(config: AuditConfig) -> LoadedData:
         raise InputError(f"target column {target!r} has a single class; nothing to learn", where=where)
     if len(frame) < MIN_ROWS:
         raise InputError(f"only {len(frame)} labelled rows; at least {MIN_ROWS} are needed", where=where)
+    for column in text_columns(config):
+        if column not in frame.columns:
+            raise InputError(
+                f"text column {column!r} (data.text) not found; columns are {list(frame.columns)[:12]}", where=where
+            )
     for name in (config.train.sensitive_attribute, *config.train.exclude_columns):
         if name is not None and name not in frame.columns:
             raise InputError(f"column {name!r} named in train settings not found", where=where)
@@ -73,4 +96,5 @@ def load_data(config: AuditConfig) -> LoadedData:
         sha256=dataset_sha256(path),
         size_bytes=dataset_size(path),
         dropped_missing_target=int(missing.sum()),
+        text=tuple(text_columns(config)),
     )

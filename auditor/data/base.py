@@ -53,6 +53,10 @@ def register(loader: Loader) -> Loader:
 def detect_format(path: Path) -> str:
     """Pick a loader from the suffix; a directory of images is an ImageFolder."""
     if path.is_dir():
+        from auditor.data.hf_dataset import is_hf_dataset
+
+        if is_hf_dataset(path):
+            return "hf-dataset"
         files = data_files(path)
         if files:
             return detect_format(files[0])
@@ -67,7 +71,7 @@ def detect_format(path: Path) -> str:
 
 def data_files(directory: Path) -> list[Path]:
     """Tabular files directly in ``directory`` (a partitioned dataset), in a stable order."""
-    tabular = {s for loader in LOADERS.values() if loader.name != "imagefolder" for s in loader.suffixes}
+    tabular = {s for loader in LOADERS.values() for s in loader.suffixes}
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix.lower() in tabular)
 
 

@@ -209,6 +209,79 @@ class LayerRewrite(Record):
     """The layer as trained."""
 
 
+class PretrainedModel(Record):
+    """A pretrained Hugging Face model, fine-tuned from a local directory (nothing downloaded)."""
+
+    base_model: str
+    """The base model's name (train.model.name, or the directory's name); the model card's base_model."""
+    path: str
+    """The directory the weights and tokenizer were read from, with local_files_only."""
+    model_type: str
+    """The transformers model type from config.json, e.g. bert."""
+    architecture: str
+    """The transformers class fine-tuned, e.g. BertForSequenceClassification."""
+    weights_format: Literal["safetensors", "pytorch-pickle"]
+    """Weights file format; pickle is read only with train.model.allow_pickle."""
+    weights_sha256: str
+    """SHA-256 of the weights file (of the sorted shard digests for a sharded checkpoint)."""
+    total_parameters: int
+    """All parameters, frozen ones included."""
+    trainable_parameters: int
+    """Parameters the fine-tune trains."""
+    fine_tune: Literal["lora", "top", "frozen-embeddings"]
+    """train.fine_tune."""
+    fine_tune_description: str
+    """What was trained, in words (adapters and their targets, or which layers)."""
+    new_weights: list[str]
+    """Weights absent from the checkpoint, initialised from the seed (the new classification head)."""
+    preflight: list[str]
+    """What the DP preflight changed before training (layers frozen), empty when nothing."""
+    precision: Literal["fp32", "bf16"]
+    """train.precision: bf16 runs the forward pass under autocast; weights and gradients stay fp32."""
+
+
+class TextInputs(Record):
+    """How texts became model inputs, and the training throughput in tokens."""
+
+    columns: list[str]
+    """The data.text columns (joined by a blank line when several)."""
+    tokenizer: str
+    """Tokenizer class, read from the model directory."""
+    max_length: int
+    """train.max_length."""
+    padding: Literal["longest", "max_length"]
+    """train.padding."""
+    truncation: bool
+    """train.truncation."""
+    sequence_length: int
+    """Token positions per example after padding."""
+    truncated_texts: int
+    """Texts cut to max_length."""
+    mean_tokens: float
+    """Mean tokens per text after truncation, special tokens included."""
+    training_tokens: int
+    """Real (non-padding) tokens in one pass over the training set as trained, canaries included."""
+    tokens_per_second: float | None
+    """training_tokens per second of optimisation of the trained (DP) model."""
+    baseline_tokens_per_second: float | None
+    """The same for the non-private baseline."""
+
+
+class WeightCheck(Record):
+    """The post-training check that the trainable weights moved (opacus#820: LoRA weights that never moved)."""
+
+    model: str
+    """Which model: the DP model or the non-private baseline."""
+    tensors: int
+    """Trainable tensors compared with their initial values."""
+    unchanged: int
+    """Trainable tensors with max|Δ| = 0. DP noise moves every trained tensor, so any is an error."""
+    unchanged_examples: list[str]
+    """Up to five of them, by parameter name."""
+    max_abs_delta: float
+    """Largest absolute change of any trainable weight."""
+
+
 class ModelInfo(Record):
     """The model both runs trained."""
 
@@ -230,6 +303,8 @@ class ModelInfo(Record):
     """SHA-256 of train.init_weights, when the models started from a file."""
     rewrites: list[LayerRewrite] = Field(default_factory=list)
     """Layers replaced for DP-SGD; the non-private baseline trains the same rewritten model."""
+    pretrained: PretrainedModel | None = None
+    """The pretrained model and how it was fine-tuned; null for models built from scratch."""
 
 
 class TrainingSection(Record):
@@ -278,6 +353,14 @@ class TrainingSection(Record):
     """1/N: delta must be well below it."""
     flops_estimate: float
     """Floating-point operations of training, counted by PyTorch's FlopCounterMode."""
+    flops_method: str = ""
+    """How flops_estimate was measured, for EU AI Act Annex XI §1.2(d)."""
+    flops_6nd: float | None = None
+    """Cross-check for transformers: 6 x non-embedding parameters x token positions processed."""
+    text: TextInputs | None = None
+    """Tokenisation and token throughput; null for non-text tasks."""
+    weights_changed: list[WeightCheck] = Field(default_factory=list)
+    """Per model, whether the trainable weights moved during training."""
     training_seconds: float
     """Wall time of both training runs."""
     groups: GroupMetrics | None

@@ -1,8 +1,9 @@
 """Canaries for the one-run audit: made before training, each included with probability 1/2.
 
 Two kinds:
-- ``synthetic`` (default): out-of-distribution rows (every feature uniform in
-  [-4, 4] standard deviations, or noise images) with random targets. Nothing in
+- ``synthetic`` (default): out-of-distribution inputs from the task (every
+  feature uniform in [-4, 4] standard deviations, noise images, or texts of
+  random vocabulary tokens) with random targets. Nothing in
   the real data pulls on them, so a model that memorises shows it clearly:
   the most powerful choice for a pass/fail sanity check.
 - ``mislabelled``: training rows with a wrong target (another class, or a
@@ -27,7 +28,6 @@ from auditor.tasks.base import Prepared, Task
 
 MIN_CANARIES = 100
 MAX_CANARIES = 1000
-OOD_RANGE = 4.0
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,7 @@ def make_canaries(config: PrivacyAuditConfig, task: Task, prepared: Prepared, se
     x_train, y_train = prepared.x_train, prepared.y_train
     m = canary_count(config, len(x_train))
     if config.canary_kind == "synthetic":
-        shape = (m, *x_train.shape[1:])
-        features = torch.from_numpy(rng.uniform(-OOD_RANGE, OOD_RANGE, size=shape).astype(np.float32))
+        features = task.synthetic_inputs(rng, m, prepared)
         labels = task.random_targets(rng, m, prepared)
         removed = np.array([], dtype=np.int64)
     else:

@@ -8,6 +8,7 @@ from auditor.tasks.base import TASKS, BuiltModel, Prepared, Rewrite, Task, get_t
 from auditor.tasks.image_classification import ImageClassification
 from auditor.tasks.tabular_classification import TabularClassification
 from auditor.tasks.tabular_regression import TabularRegression
+from auditor.tasks.text_classification import TextClassification
 
 if TYPE_CHECKING:
     from auditor.data import LoadedData
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 register(TabularClassification())
 register(ImageClassification())
 register(TabularRegression())
+register(TextClassification())
 
 REGRESSION_MIN_VALUES = 20
 
@@ -25,6 +27,8 @@ def infer_task(data: LoadedData) -> tuple[Task, str]:
     """The task for a config without ``train.task``, and why it was chosen (recorded in the evidence)."""
     if data.format == "imagefolder":
         return TASKS["image-classification"], "inferred: the data is an image folder"
+    if data.text:
+        return TASKS["text-classification"], "inferred: data.text names the text column(s)"
     regression = TASKS["tabular-regression"]
     distinct = int(data.frame[data.target].nunique())
     if regression.accepts(data) is None and distinct > REGRESSION_MIN_VALUES:

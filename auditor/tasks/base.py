@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 import torch
@@ -23,9 +23,11 @@ from auditor.evidence import ExcludedColumn
 if TYPE_CHECKING:
     from auditor.config import TrainConfig
     from auditor.data import LoadedData
-    from auditor.evidence import PiiSection
+    from auditor.evidence import PiiSection, PretrainedModel
 
 Family = Literal["classification", "regression"]
+
+OOD_RANGE = 4.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Prepared:
     quasi_identifiers: list[str] = field(default_factory=list)
     k_features: int | None = None
     target_scale: tuple[float, float] = (0.0, 1.0)
+    text: Any = None
+    """The text task's tokenisation and checkpoint (auditor.tasks.text_classification.TextData)."""
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -76,6 +80,8 @@ class Task(ABC):
         """The model both runs start from, made Opacus-compatible (rewrites are reported)."""
         from auditor.train.models import build_model
 
+        if not isinstance(config.model, str):
+            raise InputError(f"task {self.name} does not fine-tune pretrained models (train.model: {{hf: ...}})")
         return build_model(config.model, prepared.input_shape, prepared.output_dim, config.hidden_layers, weights)
 
     @abstractmethod
@@ -111,6 +117,11 @@ class Task(ABC):
     def wrong_targets(self, rng: np.random.Generator, targets: torch.Tensor, prepared: Prepared) -> torch.Tensor:
         """Targets for mislabelled canaries: each one different from the true one."""
 
+    def synthetic_inputs(self, rng: np.random.Generator, count: int, prepared: Prepared) -> torch.Tensor:
+        """Out-of-distribution inputs for synthetic canaries: every value uniform in [-4, 4] standard deviations."""
+        shape = (count, *prepared.x_train.shape[1:])
+        return torch.from_numpy(rng.uniform(-OOD_RANGE, OOD_RANGE, size=shape).astype(np.float32))
+
     def example_losses(self, outputs: np.ndarray, targets: torch.Tensor) -> np.ndarray:
         """Per-example losses as numpy, for membership inference and the canary audit."""
         with torch.no_grad():
@@ -131,6 +142,8 @@ class Rewrite:
 class BuiltModel:
     module: nn.Module
     rewrites: list[Rewrite]
+    pretrained: PretrainedModel | None = None
+    """For a pretrained model: what it is and how it is fine-tuned."""
 
 
 TASKS: dict[str, Task] = {}

@@ -22,9 +22,11 @@ from opacus.utils.batch_memory_manager import BatchMemoryManager
 from torch import nn
 
 from auditor.config import TrainConfig
+from auditor.errors import InputError
 from auditor.evidence import EpochPoint
 from auditor.train.accounting import PrivacyPlan
 from auditor.train.bk import BookKeepingDPOptimizer, clipped_grads, supports_book_keeping, zero_grads
+from auditor.train.bk_hooks import clipped_grads_hooked, supports_hooked_book_keeping
 from auditor.train.metrics import predict
 from auditor.train.secure import SecureRandom, secure_engine
 from auditor.train.tensors import BatchTensorDataset, batch_loader, poisson_batches, shuffled_batches
@@ -133,9 +135,14 @@ def train_baseline(
 
 def choose_clipping(model: nn.Module, config: TrainConfig) -> str:
     requested = config.privacy.clipping
+    if requested == "bk" and not (supports_book_keeping(model) or supports_hooked_book_keeping(model)):
+        raise InputError(
+            "privacy.clipping: bk needs every trainable layer to be Linear or LayerNorm, none shared; "
+            "use auto, ghost or hooks"
+        )
     if requested != "auto":
         return requested
-    if supports_book_keeping(model):
+    if supports_book_keeping(model) or supports_hooked_book_keeping(model):
         return "bk"
     # Ghost clipping cannot accumulate physical batches (opacus#683).
     return "ghost" if config.batch_size <= config.max_physical_batch_size else "hooks"
@@ -170,14 +177,15 @@ def _bk_epoch(
     loss_sum = torch.zeros((), device=x.device)
     rows = 0
     physical = config.max_physical_batch_size
+    clip = clipped_grads if supports_book_keeping(model) else clipped_grads_hooked
     for xb, yb in poisson_batches(x, y, plan.sample_rate, plan.steps_per_epoch, generator, secure):
         optimizer.zero_grad()
         if len(xb) == 0:
             zero_grads(model)
         for i, start in enumerate(range(0, len(xb), physical)):
             chunk_x, chunk_y = xb[start : start + physical], yb[start : start + physical]
-            loss_sum += clipped_grads(
-                model,  # type: ignore[arg-type]  # supports_book_keeping checked it is a Sequential
+            loss_sum += clip(
+                model,  # type: ignore[arg-type]  # clipped_grads only gets a Sequential (supports_book_keeping)
                 chunk_x,
                 chunk_y,
                 config.privacy.max_grad_norm,

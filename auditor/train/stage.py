@@ -30,16 +30,23 @@ from auditor.evidence import (
     Utility,
 )
 from auditor.stage_names import TRAIN_BASELINE, TRAIN_DP
-from auditor.tasks.base import Prepared, Task
+from auditor.tasks.base import BuiltModel, Prepared, Task
 from auditor.train.accounting import CROSSCHECK, epsilon_curve, final_epsilon, plan_privacy
 from auditor.train.flops import flops_per_sample
 from auditor.train.groups import group_metrics
 from auditor.train.loop import EpochCallback, Fit, LossFn, Score, make_optimizer, train_baseline, train_private
 from auditor.train.metrics import model_outputs, paired_interval
 from auditor.train.models import count_parameters, describe
+from auditor.train.post import flops_6nd, require_moved, text_inputs, weight_check
 from auditor.train.secure import NOTE_OFF, NOTE_ON
 
 CONFIDENCE = 0.95
+
+FLOPS_METHOD = (
+    "torch.utils.flop_counter.FlopCounterMode on one forward and backward pass of up to 64 training examples, "
+    "scaled by the examples processed (epochs x training examples x runs); per-example clipping and noise "
+    "are not counted"
+)
 
 UNIT = "one row (example-level DP); a person with several rows is protected only per row"
 
@@ -122,6 +129,12 @@ def _trivial(task: Task, prepared: Prepared, outputs: np.ndarray, base_outputs: 
         confidence=CONFIDENCE,
         baseline_improvement=base_gain,
     )
+
+
+def _model_name(cfg: TrainConfig, built: BuiltModel) -> str:
+    if isinstance(cfg.model, str):
+        return cfg.model
+    return f"hf:{built.pretrained.base_model}" if built.pretrained is not None else f"hf:{cfg.model.hf}"
 
 
 def _kind(task: Task, prepared: Prepared) -> str:
@@ -217,6 +230,11 @@ def train_models(
         assert baseline_fit is not None
         main_fit, baseline_fit = baseline_fit, None
     training_seconds = time.perf_counter() - started
+    checks = [weight_check("DP model" if privacy is not None else "model", initial, main_fit.model)]
+    if baseline_fit is not None:
+        checks.append(weight_check("non-private baseline", initial, baseline_fit.model))
+    for check in checks:
+        require_moved(check, private=privacy is not None and check is checks[0])
     targets = prepared.y_test.numpy()
     outputs = model_outputs(main_fit.model, prepared.x_test)
     metrics = task.metrics(outputs, targets, prepared)
@@ -237,14 +255,24 @@ def train_models(
         copy.deepcopy(initial), x[: min(len(x), 64)].to(device), y[: min(len(y), 64)].to(device), loss_fn
     )
     runs = (1 if cfg.privacy.enabled else 0) + (1 if baseline_fit is not None else 0)
+    passes = len(x) * cfg.epochs * max(runs, 1)
+    text = None
+    if prepared.text is not None:
+        text = text_inputs(
+            prepared,
+            cfg,
+            x,
+            main_fit.seconds_per_epoch or None,
+            baseline_fit.seconds_per_epoch if baseline_fit is not None else None,
+        )
     base_metrics = baseline_section.metrics if baseline_section else None
     primary = metrics.get(task.primary_metric)
     base_primary = base_metrics.get(task.primary_metric) if base_metrics else None
     section = TrainingSection(
         task=task_info,
         model=ModelInfo(
-            name=cfg.model,
-            architecture=describe(initial),
+            name=_model_name(cfg, built),
+            architecture=describe(initial) if built.pretrained is None else built.pretrained.architecture,
             parameters=count_parameters(initial),
             kind=_kind(task, prepared),
             output_dim=prepared.output_dim,
@@ -252,6 +280,7 @@ def train_models(
             device=str(device),
             init_weights_sha256=file_sha256(weights) if weights else None,
             rewrites=[LayerRewrite(path=r.path, before=r.before, after=r.after) for r in built.rewrites],
+            pretrained=built.pretrained,
         ),
         privacy=privacy,
         metrics=metrics,
@@ -281,7 +310,11 @@ def train_models(
         test_rows=len(prepared.x_test),
         training_examples=len(x),
         delta_limit=1.0 / len(x),
-        flops_estimate=float(per_sample * len(x) * cfg.epochs * max(runs, 1)),
+        flops_estimate=float(per_sample * passes),
+        flops_method=FLOPS_METHOD,
+        flops_6nd=flops_6nd(initial, passes * int(x.shape[-1])) if text is not None else None,
+        text=text,
+        weights_changed=checks,
         training_seconds=round(training_seconds, 6),
         groups=groups,
     )
