@@ -129,7 +129,12 @@ def _recommendations(
 
 
 def energy_section(
-    meter: EnergyMeter, config: EnergyConfig, dp_epochs: int, dp_curve: list[EpochPoint], curve_metric: str = "accuracy"
+    meter: EnergyMeter,
+    config: EnergyConfig,
+    dp_epochs: int,
+    dp_curve: list[EpochPoint],
+    curve_metric: str = "accuracy",
+    training_tokens: int | None = None,
 ) -> EnergySection:
     total = meter.total()
     table = country_intensity(config.country_iso_code)
@@ -143,10 +148,13 @@ def energy_section(
     hardware = meter.hardware()
     methods = meter.methods()
     assert hardware is not None and methods is not None, "energy section requested before any stage was tracked"
+    training_kwh = sum(f.energy_kwh for name, f in training.items())
     return EnergySection(
         total=total,
         stages=stages,
-        training_kwh=sum(f.energy_kwh for name, f in training.items()),
+        training_kwh=training_kwh,
+        training_tokens=training_tokens,
+        kwh_per_1000_tokens=training_kwh / training_tokens * 1000 if training_tokens else None,
         training_emissions_kg=sum(f.emissions_kg for name, f in training.items()),
         dp_training_kwh=stage.energy_kwh if stage else None,
         baseline_training_kwh=baseline.energy_kwh if baseline else None,

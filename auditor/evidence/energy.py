@@ -138,6 +138,10 @@ class EnergySection(Record):
     """Energy of non-private baseline training."""
     dp_energy_ratio: float | None
     """DP training energy over the baseline's: the energy cost of privacy."""
+    training_tokens: int | None = None
+    """Real (non-padding) tokens processed by all training runs together; null for non-text tasks."""
+    kwh_per_1000_tokens: float | None = None
+    """training_kwh per 1,000 of those tokens."""
     method: MethodSet
     """How each component was measured."""
     hardware: Hardware

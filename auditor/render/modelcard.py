@@ -15,6 +15,10 @@ def card_metadata(ev: Evidence) -> dict[str, Any]:
     t = ev.training
     tags = [t.task.name] if t is not None else []
     meta: dict[str, Any] = {"tags": [*tags, "auditor"], "library_name": "pytorch"}
+    pretrained = t.model.pretrained if t is not None else None
+    if pretrained is not None:
+        meta["base_model"] = pretrained.base_model
+        meta["library_name"] = "peft" if pretrained.fine_tune == "lora" else "transformers"
     if t is not None and t.privacy is not None:
         meta["tags"] += ["differential-privacy", "opacus"]
         meta["differential_privacy"] = {
@@ -36,7 +40,7 @@ def card_metadata(ev: Evidence) -> dict[str, Any]:
                 f"CodeCarbon {ev.run.versions.codecarbon} OfflineEmissionsTracker "
                 f"({e.method.cpu.status} CPU power), via auditor"
             ),
-            "training_type": "pre-training",
+            "training_type": "fine-tuning" if pretrained is not None else "pre-training",
             "geographical_location": f"{e.country_name} ({e.country_iso_code})",
             "hardware_used": hardware,
         }
@@ -58,7 +62,15 @@ def model_card(ev: Evidence) -> str:
         classes = f" ({', '.join(t.model.classes)})" if t.model.classes else ""
         lines += [f"- Task: {t.task.name}{target}{classes}: {t.task.description}"]
         lines += [f"- Layer rewritten for DP-SGD: `{r.before}` → `{r.after}`" for r in t.model.rewrites]
-        lines += [f"- Features ({len(t.features)}): {', '.join(t.features)}", ""]
+        if t.model.pretrained is not None:
+            pm = t.model.pretrained
+            lines += [
+                f"- Base model: {pm.base_model} ({pm.architecture}, {num(pm.total_parameters)} parameters, "
+                f"weights SHA-256 `{pm.weights_sha256}`)",
+                f"- Fine-tune: {pm.fine_tune_description}; {num(pm.trainable_parameters)} trainable parameters",
+            ]
+        label = "Text columns" if t.text is not None else "Features"
+        lines += [f"- {label} ({len(t.features)}): {', '.join(t.features)}", ""]
         lines += ["## Privacy", ""]
         if t.privacy is not None:
             p = t.privacy
@@ -73,11 +85,18 @@ def model_card(ev: Evidence) -> str:
         else:
             lines += ["Trained **without** differential privacy.", ""]
         excluded = ", ".join(x.name for x in t.excluded_columns)
-        lines += [
-            f"Columns excluded from the features: {excluded or 'none'}. "
-            "Direct identifiers found by the PII scan are never features.",
-            "",
-        ]
+        if t.text is not None:
+            lines += [
+                f"The model reads the text column(s) {', '.join(t.features)} as they are: the personal data the "
+                f"PII scan found in them went into training. Other columns are not inputs: {excluded or 'none'}.",
+                "",
+            ]
+        else:
+            lines += [
+                f"Columns excluded from the features: {excluded or 'none'}. "
+                "Direct identifiers found by the PII scan are never features.",
+                "",
+            ]
         lines += ["## Evaluation", "", "| Metric | Non-private baseline | This model |", "|---|---|---|"]
         for row in t.comparison:
             base = num(row.baseline, 4) if t.baseline else "n/a"
@@ -100,6 +119,8 @@ def model_card(ev: Evidence) -> str:
         ]
         if t is not None:
             lines += [f"Training compute: {t.flops_estimate:.3e} FLOP; training time {num(t.training_seconds)} s.", ""]
+            if e.kwh_per_1000_tokens is not None:
+                lines += [f"Training energy per 1,000 tokens: {energy(e.kwh_per_1000_tokens)}.", ""]
     if ev.pii is not None and ev.data is not None:
         lines += ["## Training data", ""]
         lines += [

@@ -25,12 +25,17 @@ class EnergyStage(Stage):
     def run(self, ctx: RunContext) -> Record:
         training = ctx.section("training", TrainingSection)
         epochs = ctx.config.train.epochs if training is not None else 0
+        tokens = None
+        if training is not None and training.text is not None:
+            runs = max(1, int(training.privacy is not None) + int(training.baseline is not None))
+            tokens = training.text.training_tokens * epochs * runs
         return energy_section(
             ctx.meter,
             ctx.config.energy,
             epochs,
             training.curve if training else [],
             training.curve_metric if training else "accuracy",
+            training_tokens=tokens,
         )
 
     def describe(self, section: Any) -> list[str]:
