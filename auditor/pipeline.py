@@ -98,6 +98,11 @@ def _preflight(config: AuditConfig, waivers_path: Path | None) -> tuple[list[Loa
         from auditor.train.models import read_weights
 
         read_weights(weights)  # refused here, before any stage runs, if it is not a plain state_dict
+    model = config.train.model
+    if not isinstance(model, str):
+        from auditor.hf.checkpoint import open_checkpoint
+
+        open_checkpoint(Path(model.hf), model.allow_pickle, model.name)  # a missing or pickle-only model, up front
     return packs, waivers
 
 

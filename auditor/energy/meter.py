@@ -20,6 +20,14 @@ from auditor.errors import InputError
 from auditor.evidence import Figures, Hardware, MethodSet
 
 
+def cuda_synchronize() -> None:
+    """Wait for queued CUDA kernels (a no-op without CUDA, or before CUDA is first used)."""
+    import torch
+
+    if torch.cuda.is_available() and torch.cuda.is_initialized():  # type: ignore[no-untyped-call]
+        torch.cuda.synchronize()
+
+
 @dataclass
 class Totals:
     energy_kwh: float = 0.0
@@ -179,12 +187,14 @@ class EnergyMeter:
             yield
             return
         if self._stack:
+            cuda_synchronize()
             self._stop(self._stack[-1])
         self._stack.append(name)
         self._start(name)
         try:
             yield
         finally:
+            cuda_synchronize()  # kernels this stage queued are charged to it, not to the next one
             self._stop(name)
             self._stack.pop()
             if self._stack:

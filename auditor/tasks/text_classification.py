@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from auditor.hf.checkpoint import Checkpoint
 
 MISSING = "(missing)"
+SENSITIVE = "sensitive attribute: used for per-group metrics only"
 
 
 @dataclass(frozen=True)
@@ -126,7 +127,9 @@ class TextClassification(ClassificationTask):
         if config.sensitive_attribute:
             groups = data.frame[config.sensitive_attribute].astype("str").fillna(MISSING).to_numpy()[test]
         excluded = [
-            ExcludedColumn(name=str(c), reason="not a text column (data.text)")
+            ExcludedColumn(
+                name=str(c), reason=SENSITIVE if c == config.sensitive_attribute else "not a text column (data.text)"
+            )
             for c in data.frame.columns
             if c not in columns and c != data.target
         ]

@@ -176,11 +176,11 @@ def crosscheck_epsilon(accountant: str, noise_multiplier: float, sample_rate: fl
     independent = (
         pld_privacy_accountant.PLDAccountant() if accountant == "prv" else rdp_privacy_accountant.RdpAccountant()
     )
-    independent.compose(event)
     absl = logging.getLogger("absl")
     level = absl.level
-    absl.setLevel(logging.ERROR)  # it logs each fractional RDP order it has to skip
+    absl.setLevel(logging.ERROR)  # it logs each fractional RDP order it has to skip (RDP computes them in compose)
     try:
+        independent.compose(event)
         return float(independent.get_epsilon(delta))
     finally:
         absl.setLevel(level)

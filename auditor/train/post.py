@@ -47,9 +47,8 @@ def require_moved(check: WeightCheck, private: bool) -> None:
     """Any unchanged tensor of a DP model, or a model where nothing moved, is a stage error."""
     if (private and check.unchanged) or check.unchanged == check.tensors:
         raise WeightsDidNotMove(
-            f"post-check: {check.unchanged} of {check.tensors} trainable tensors of the {check.model} never moved "
-            f"(max|delta| = 0, e.g. {', '.join(check.unchanged_examples)}): the run trained nothing there "
-            "(opacus#820)"
+            f"post-check (opacus#820): {check.unchanged} of {check.tensors} trainable tensors of the {check.model} "
+            f"never moved (max|delta| = 0), so the run trained nothing there; first: {check.unchanged_examples[0]}"
         )
 
 
