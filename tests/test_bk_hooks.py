@@ -70,3 +70,20 @@ def test_shared_or_unsupported_layers_are_not_book_kept(text_example: Path) -> N
     model = _model(text_example, "frozen-embeddings")
     model.model.bert.embeddings.word_embeddings.weight.requires_grad_(True)  # an Embedding: not Linear/LayerNorm
     assert not supports_hooked_book_keeping(model)
+
+
+def test_bf16_autocast_keeps_fp32_gradients(text_example: Path) -> None:
+    """train.precision: bf16 autocasts the forward pass; outputs and clipped gradients stay fp32."""
+    model = _model(text_example, "lora")
+    x, y = _batch()
+    ce = lambda o, t: torch.nn.functional.cross_entropy(o, t, reduction="none")  # noqa: E731
+    full = copy.deepcopy(model)
+    clipped_grads_hooked(full, x, y, 0.05, loss_fn=ce)
+    half = copy.deepcopy(model)
+    half.precision = "bf16"
+    assert half(x).dtype == torch.float32
+    clipped_grads_hooked(half, x, y, 0.05, loss_fn=ce)
+    for (name, a), b in zip(full.named_parameters(), half.parameters(), strict=True):
+        if a.requires_grad:
+            assert b.grad is not None and b.grad.dtype == torch.float32, name
+            torch.testing.assert_close(b.grad, a.grad, rtol=0.1, atol=2e-3, msg=name)
