@@ -193,9 +193,9 @@ def main() -> None:
         seconds = timings(mode, args.batch, args.length, args.rounds, args.steps, args.device)
         memory = {}
         for method in METHODS:
+            sizes = ["--batch", str(args.batch), "--length", str(args.length), "--device", args.device]
             child = subprocess.run(
-                [sys.executable, __file__, "--batch", str(args.batch), "--length", str(args.length)]
-                + ["--device", args.device, "--memory-child", mode, method],
+                [sys.executable, __file__, *sizes, "--memory-child", mode, method],
                 capture_output=True,
                 text=True,
                 check=True,
