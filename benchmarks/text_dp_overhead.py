@@ -15,10 +15,12 @@ Three ways to take one optimizer step, from the same initial weights:
 
 Time: rounds alternate the three, so machine noise hits all alike; the first
 steps of each are warm-up; the median step time is printed with the ratio to
-non-private. Peak memory: each (fine-tune, method) runs one warm-up step and
-three measured steps in its own process; on CPU the peak resident set size
-(sampled every 2 ms) during the measured steps, and how far it rose above the
-size before them; on CUDA ``torch.cuda.max_memory_allocated``.
+non-private. Peak memory: each (fine-tune, method) runs three steps in its own
+process, from the loaded model and batch; on CPU the peak resident set size
+(sampled every 2 ms) and how far it rose above the size before the first step
+(the allocator keeps freed memory, so only the peak is meaningful); on CUDA
+``torch.cuda.max_memory_allocated``. The optimizer's moments are created in
+the first step and count as training memory, alike for all three.
 """
 
 from __future__ import annotations
@@ -126,7 +128,6 @@ def peak_memory(mode: str, method: str, size: int, length: int, device: str) -> 
     model = build(mode, device)
     x, y = batch(size, length, device)
     step = stepper(method, model, x, y)
-    step()  # warm-up: lazily created state (optimizer moments, Opacus buffers) counts as the loaded size
     if device == "cuda":
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
