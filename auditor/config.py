@@ -218,6 +218,39 @@ class TrainConfig(_Strict):
         return self
 
 
+Operator = Literal["replace", "pseudonymise", "mask", "hash", "encrypt"]
+
+
+class AnonymiseConfig(_Strict):
+    """Anonymise the text columns (data.text) after the scan and before training."""
+
+    enabled: bool = Field(False, description="Train on the anonymised text instead of the raw text.")
+    default: Operator = Field("replace", description="Operator for entities not listed in operators.")
+    operators: dict[str, Operator] = Field(
+        default_factory=dict,
+        description="Operator per entity type: replace (<PERSON>), pseudonymise (a consistent surrogate, keyed by "
+        "HMAC), mask (****), hash (SHA-256 with a salt from the key), encrypt (AES, reversible with the key).",
+    )
+    key_file: str | None = Field(
+        None, description="File holding the secret for pseudonymise, hash and encrypt (never written anywhere)."
+    )
+    key_env: str | None = Field(None, description="Environment variable holding that secret, instead of key_file.")
+
+    @field_validator("operators")
+    @classmethod
+    def _entity_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for entity in value:
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", entity):
+                raise ValueError(f"{entity!r} is not an entity type (upper case, e.g. PERSON)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> AnonymiseConfig:
+        if self.key_file is not None and self.key_env is not None:
+            raise ValueError("give either key_file or key_env, not both")
+        return self
+
+
 class PrivacyAuditConfig(_Strict):
     """The empirical privacy audit (canaries and membership inference)."""
 
@@ -288,6 +321,7 @@ class AuditConfig(_Strict):
     seed: int = Field(0, ge=0, lt=2**31)
     data: DataConfig
     pii: PiiConfig = Field(default_factory=PiiConfig)
+    anonymise: AnonymiseConfig = Field(default_factory=AnonymiseConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     audit: PrivacyAuditConfig = Field(default_factory=PrivacyAuditConfig)
     energy: EnergyConfig

@@ -98,12 +98,31 @@ def _preflight(config: AuditConfig, waivers_path: Path | None) -> tuple[list[Loa
         from auditor.train.models import read_weights
 
         read_weights(weights)  # refused here, before any stage runs, if it is not a plain state_dict
+    if config.anonymise.enabled:
+        check_anonymise(config)
     model = config.train.model
     if not isinstance(model, str):
         from auditor.hf.checkpoint import open_checkpoint
 
         open_checkpoint(Path(model.hf), model.allow_pickle, model.name)  # a missing or pickle-only model, up front
     return packs, waivers
+
+
+def check_anonymise(config: AuditConfig) -> None:
+    """Unknown entities, a missing key or a key of the wrong length: refused before any stage runs."""
+    from auditor.anonymise.operators import check_secret, load_secret
+    from auditor.pii.presidio_engine import EngineSettings
+
+    known = set(EngineSettings.from_config(config.pii).entities)
+    unknown = sorted(set(config.anonymise.operators) - known)
+    if unknown:
+        raise InputError(
+            f"anonymise.operators names unknown entity {unknown[0]!r}; the scan reports {', '.join(sorted(known))}"
+        )
+    if not config.data.text:
+        raise InputError("anonymise.enabled needs the text columns to anonymise (data.text)")
+    secret, _ = load_secret(config.anonymise, config.resolve("."))
+    check_secret(config.anonymise, secret)
 
 
 def _one_line(exc: BaseException) -> str:

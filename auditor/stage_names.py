@@ -7,6 +7,7 @@ from __future__ import annotations
 
 DATA = "data"
 PII = "pii"
+ANONYMISE = "anonymise"
 TRAIN = "train"
 TRAIN_DP = "train.dp"
 TRAIN_BASELINE = "train.baseline"

@@ -206,6 +206,12 @@ class Scanner:
                 out[value] = resolve_overlaps(kept)
         return out
 
+    def text_spans(self, column: str, values: list[str]) -> list[list[Span]]:
+        """The spans in each value of a free-text column, found as the scan finds them (overlaps resolved)."""
+        profile = ColumnProfile(name=column, kind="free_text")
+        found = self._spans(profile, pd.Series(list(dict.fromkeys(values)), dtype="str"))
+        return [found.get(value, []) for value in values]
+
     # -- the scan ----------------------------------------------------------------------------
     def scan(
         self,

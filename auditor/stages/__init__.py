@@ -1,5 +1,6 @@
 """The stage axis. Importing this package registers the built-in stages, in dependency order."""
 
+from auditor.stages import anonymise as _anonymise  # noqa: F401
 from auditor.stages import audit as _audit  # noqa: F401
 from auditor.stages import data as _data  # noqa: F401
 from auditor.stages import energy as _energy  # noqa: F401

@@ -29,7 +29,8 @@ def resolve_task(ctx: RunContext) -> tuple[Task, TaskInfo]:
 class TrainStage(Stage):
     name: ClassVar[str] = names.TRAIN
     description: ClassVar[str] = "DP training next to the non-private baseline."
-    depends_on: ClassVar[tuple[str, ...]] = (names.DATA, names.PII)
+    # A failed anonymisation stops training: it never falls back to the raw text.
+    depends_on: ClassVar[tuple[str, ...]] = (names.DATA, names.PII, names.ANONYMISE)
     section: ClassVar[str | None] = "training"
     model: ClassVar[type[Record] | None] = TrainingSection
 
