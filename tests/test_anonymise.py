@@ -84,6 +84,8 @@ def test_key_handling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match="operator hash needs a key"):
         check_secret(AnonymiseConfig(operators={"PERSON": "hash"}), None)
     check_secret(AnonymiseConfig(operators={"PERSON": "pseudonymise"}), None)  # a per-run random key is enough
+    with pytest.raises(InputError, match="needs a text key"):
+        check_secret(AnonymiseConfig(default="encrypt"), bytes(range(128, 160)))
 
 
 def test_planted_identifiers_do_not_survive(text_example: Path) -> None:

@@ -68,6 +68,8 @@ def check_secret(config: AnonymiseConfig, secret: bytes | None) -> None:
     needs = sorted(op for op in used if op in KEYED)
     if needs and secret is None:
         raise InputError(f"operator {needs[0]} needs a key: set anonymise.key_file or anonymise.key_env")
+    if "encrypt" in used and secret is not None and not _is_text(secret):
+        raise InputError("the encrypt operator needs a text key (UTF-8, as Presidio takes it): anonymise.key_file")
     if "encrypt" in used and secret is not None and len(secret) not in AES_KEY_BYTES:
         raise InputError(
             f"the encrypt operator needs an AES key of 16, 24 or 32 bytes; the key has {len(secret)} "
@@ -75,6 +77,14 @@ def check_secret(config: AnonymiseConfig, secret: bytes | None) -> None:
         )
     if "hash" in used and secret is not None and len(secret) < MIN_SECRET_BYTES:
         raise InputError(f"the hash operator needs a salt of at least {MIN_SECRET_BYTES} bytes (the key)")
+
+
+def _is_text(secret: bytes) -> bool:
+    try:
+        secret.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 SURROGATES: dict[str, Callable[[Any], str]] = {
