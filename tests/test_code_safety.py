@@ -57,7 +57,7 @@ def test_the_checks_see_the_calls_we_make() -> None:
 def test_our_yaml_loader_is_safe() -> None:
     import yaml
 
-    from auditor.config import _DatesAsText
+    from auditor.yamlio import _DatesAsText
 
     assert issubclass(_DatesAsText, yaml.SafeLoader)
     with pytest.raises(yaml.constructor.ConstructorError):

@@ -15,10 +15,10 @@ import cel
 from pydantic import ValidationError
 
 from auditor._assets import asset_dir
-from auditor.config import read_yaml, validation_message
 from auditor.errors import InputError
 from auditor.policy.model import CelCheck, MetricCheck, Pack, WaiverEntry, WaiverFile
 from auditor.policy.paths import path_exists, roots
+from auditor.yamlio import read_yaml, validation_message
 
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 
