@@ -147,3 +147,30 @@ def test_texts_too_long_without_truncation(text_example: Path, tmp_path: Path) -
 def test_text_settings_need_a_pretrained_model(text_example: Path, tmp_path: Path) -> None:
     line = _bad_run(text_example, tmp_path, train={"model": "mlp", "max_length": 8})
     assert "max_length applies only to a pretrained model" in line
+
+
+def test_padding_name_and_lora_targets_change_what_is_built(text_example: Path) -> None:
+    from auditor.config import load_config
+    from auditor.data import load_data
+    from auditor.tasks import get_task
+
+    task = get_task("text-classification")
+    config = load_config(
+        text_config(
+            text_example,
+            "settings.yaml",
+            train={
+                "model": {"hf": "bert", "name": "acme/tiny-bert"},
+                "padding": "max_length",
+                "max_length": 40,
+                "lora": {"r": 2, "target_modules": ["query"]},
+            },
+        )
+    )
+    prepared = task.prepare(load_data(config), None, config.train, 0)
+    assert prepared.x_train.shape[-1] == 40 and prepared.text.checkpoint.base_model == "acme/tiny-bert"
+    built = task.build_model(prepared, config.train, None)
+    assert built.pretrained is not None
+    assert built.pretrained.fine_tune_description.startswith("LoRA r=2, alpha=16 on query,")
+    longest = load_config(text_config(text_example, "longest.yaml", train={"max_length": 400}))
+    assert task.prepare(load_data(longest), None, longest.train, 0).x_train.shape[-1] < 400
