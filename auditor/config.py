@@ -204,7 +204,13 @@ class TrainConfig(_Strict):
     exclude_columns: list[str] = Field(default_factory=list)
     sensitive_attribute: str | None = None
     baseline: bool = True
-    nproc: int = Field(1, ge=1, le=64)
+    nproc: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Train both models with DDP on this many local processes (gloo on CPU, NCCL on GPUs); "
+        "at most the CPU count. The accounting is per global batch, so epsilon does not change.",
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
     image_size: int = Field(32, ge=8, le=512)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)

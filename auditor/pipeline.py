@@ -100,6 +100,10 @@ def _preflight(config: AuditConfig, waivers_path: Path | None) -> tuple[list[Loa
         read_weights(weights)  # refused here, before any stage runs, if it is not a plain state_dict
     if config.anonymise.enabled:
         check_anonymise(config)
+    if config.train.nproc > 1:
+        from auditor.train.spread import check_nproc
+
+        check_nproc(config.train.nproc)
     model = config.train.model
     if not isinstance(model, str):
         from auditor.hf.checkpoint import open_checkpoint

@@ -61,10 +61,12 @@ class Totals:
 def quiet_codecarbon() -> None:
     """Silence CodeCarbon's logger: it logs at INFO on every tracker, and its errors are
     already caught here (a stop() that returns None becomes a warning in the evidence)."""
+    import codecarbon  # noqa: F401  # its import sets the logger's level; silence it afterwards
+
     logging.getLogger("codecarbon").setLevel(logging.CRITICAL + 1)
 
 
-def _tracker_kwargs(config: EnergyConfig) -> dict[str, Any]:
+def _tracker_kwargs(config: EnergyConfig, gpu_ids: list[int] | None = None) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "country_iso_code": config.country_iso_code,
         "measure_power_secs": config.measure_power_secs,
@@ -77,6 +79,8 @@ def _tracker_kwargs(config: EnergyConfig) -> dict[str, Any]:
     }
     if config.region:
         kwargs["region"] = config.region
+    if gpu_ids is not None:
+        kwargs["gpu_ids"] = gpu_ids
     if config.force_cpu_power_w is not None:
         kwargs["force_cpu_power"] = config.force_cpu_power_w
     if config.force_ram_power_w is not None:
@@ -109,9 +113,9 @@ def _sealed_tracker_class() -> Any:
     return SealedOfflineTracker
 
 
-def new_tracker(config: EnergyConfig) -> Any:
+def new_tracker(config: EnergyConfig, gpu_ids: list[int] | None = None) -> Any:
     quiet_codecarbon()
-    return _sealed_tracker_class()(**_tracker_kwargs(config))
+    return _sealed_tracker_class()(**_tracker_kwargs(config, gpu_ids))
 
 
 _WARM_UP: dict[str, threading.Thread] = {}

@@ -18,6 +18,7 @@ from auditor.errors import InputError
 from auditor.evidence._base import Record
 from auditor.evidence.audit import AuditSection, CanaryAudit, MiaResult
 from auditor.evidence.controls import STATUSES, ControlResult, ControlStatus, Summary, Waiver
+from auditor.evidence.distributed import Distributed, RankRun
 from auditor.evidence.energy import (
     Cost,
     EnergySection,
@@ -64,6 +65,7 @@ __all__ = [
     "ControlStatus",
     "Cost",
     "DataInfo",
+    "Distributed",
     "EnergySection",
     "EpochPoint",
     "Evidence",
@@ -86,6 +88,7 @@ __all__ = [
     "PreviousRun",
     "Privacy",
     "Projection",
+    "RankRun",
     "Recommendation",
     "RunInfo",
     "RunMetrics",

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from auditor.evidence._base import Record
+from auditor.evidence.distributed import Distributed
 
 Accountant = Literal["prv", "rdp"]
 Clipping = Literal["bk", "ghost", "hooks", "functorch", "none"]
@@ -363,5 +364,7 @@ class TrainingSection(Record):
     """Per model, whether the trainable weights moved during training."""
     training_seconds: float
     """Wall time of both training runs."""
+    distributed: Distributed | None = None
+    """DDP training (train.nproc or torchrun): world size, backend, per-rank batch and energy; null in one process."""
     groups: GroupMetrics | None
     """Per-group utility; null without train.sensitive_attribute."""

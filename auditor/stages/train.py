@@ -60,7 +60,7 @@ class TrainStage(Stage):
             ctx.seed,
             x_train=x,
             y_train=y,
-            track=ctx.meter.track,
+            meter=ctx.meter,
             on_epoch=lambda _e, _n: ctx.progress.advance(1),
         )
         ctx.scratch[names.TRAIN] = artifacts
@@ -80,6 +80,13 @@ class TrainStage(Stage):
             lines.append(
                 f"train: epsilon {p.epsilon} at delta {p.delta:.2e} ({p.accountant}); sigma {p.noise_multiplier:.4f}, "
                 f"q {p.sample_rate:.4f}, {p.steps} steps, clipping {p.clipping}"
+            )
+        if t.distributed is not None:
+            d = t.distributed
+            rows = ", ".join(str(r.rows) for r in d.ranks[: d.world_size])
+            lines.append(
+                f"train: DDP on {d.world_size} ranks over {d.backend} ({d.launcher}); "
+                f"per-rank batch {d.per_rank_batch:g}, rows per rank {rows}"
             )
         u = t.utility
         value = "n/a" if u.value is None else f"{u.value:.4f}"

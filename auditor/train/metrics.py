@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import torch
 from scipy.stats import t as student_t
 from torch import nn
+
+if TYPE_CHECKING:
+    from auditor.tasks.base import Prepared, Task
 
 
 @torch.no_grad()
@@ -17,6 +23,17 @@ def model_outputs(model: nn.Module, features: torch.Tensor, batch: int = 4096) -
     chunks = [model(features[i : i + batch].to(device)).float().cpu() for i in range(0, len(features), batch)]
     model.train(was_training)
     return torch.cat(chunks).numpy().astype(np.float64)
+
+
+def task_score(task: Task, prepared: Prepared) -> Callable[[nn.Module], float]:
+    """The per-epoch curve value: the task's primary metric on the held-out split."""
+
+    def score(model: nn.Module) -> float:
+        value = task.metrics(model_outputs(model, prepared.x_test), prepared.y_test.numpy(), prepared)
+        primary = value.get(task.primary_metric)
+        return float("nan") if primary is None else primary
+
+    return score
 
 
 def predict(model: nn.Module, features: torch.Tensor, batch: int = 4096) -> np.ndarray:

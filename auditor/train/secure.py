@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from opacus.utils.uniform_sampler import UniformWithReplacementSampler
+from opacus.utils.uniform_sampler import DistributedUniformWithReplacementSampler, UniformWithReplacementSampler
 
 NOTE_ON = (
     "on: the Gaussian noise and the Poisson sampling come from AES-256-CTR keyed with 256 bits from "
@@ -86,8 +86,28 @@ class SecureUniformSampler(UniformWithReplacementSampler):  # type: ignore[misc]
             yield mask.nonzero(as_tuple=False).reshape(-1).tolist()
 
 
-def secure_engine(optimizer: Any, loader: Any, secure: SecureRandom) -> None:
-    """Make an Opacus optimizer and DPDataLoader draw their noise and batches from ``secure``."""
+class LockstepDistributedSampler(DistributedUniformWithReplacementSampler):  # type: ignore[misc]  # Opacus is untyped
+    """Opacus' distributed Poisson sampler that yields every step, empty batches included.
+
+    Opacus' own sampler skips a rank's empty batch, and that rank then takes one
+    step fewer than the others, which desynchronises the all-reduce. The masks come
+    from ``secure`` when set, otherwise from the seeded generator."""
+
+    secure: SecureRandom | None = None
+
+    def __iter__(self) -> Any:
+        order = torch.randperm(self.total_size, generator=torch.Generator().manual_seed(self.shuffle_seed + self.epoch))
+        indices = order[self.rank : self.total_size : self.num_replicas]
+        for _ in range(self.num_batches):
+            if self.secure is not None:
+                mask = self.secure.poisson_mask(self.num_samples, self.sample_rate, torch.device("cpu"))
+            else:
+                mask = torch.rand(self.num_samples, generator=self.generator) < self.sample_rate
+            yield indices[mask.nonzero(as_tuple=False).reshape(-1)].tolist()
+
+
+def secure_noise(optimizer: Any, secure: SecureRandom) -> None:
+    """Make an Opacus optimizer draw its Gaussian noise from ``secure``."""
     from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed
 
     def add_noise(self: Any) -> None:
@@ -98,6 +118,11 @@ def secure_engine(optimizer: Any, loader: Any, secure: SecureRandom) -> None:
             _mark_as_processed(p.summed_grad)
 
     optimizer.add_noise = types.MethodType(add_noise, optimizer)
+
+
+def secure_engine(optimizer: Any, loader: Any, secure: SecureRandom) -> None:
+    """Make an Opacus optimizer and DPDataLoader draw their noise and batches from ``secure``."""
+    secure_noise(optimizer, secure)
     sampler = loader.batch_sampler
     if not isinstance(sampler, UniformWithReplacementSampler):
         raise TypeError(f"expected Opacus' Poisson sampler, got {type(sampler).__name__}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from torch import nn
 
 from auditor.config import AuditConfig, TrainConfig
 from auditor.data.fingerprint import file_sha256
+from auditor.energy.meter import EnergyMeter
 from auditor.evidence import (
     Baseline,
     LayerRewrite,
@@ -34,11 +34,12 @@ from auditor.tasks.base import BuiltModel, Prepared, Task
 from auditor.train.accounting import CROSSCHECK, epsilon_curve, final_epsilon, plan_privacy
 from auditor.train.flops import flops_per_sample
 from auditor.train.groups import group_metrics
-from auditor.train.loop import EpochCallback, Fit, LossFn, Score, make_optimizer, train_baseline, train_private
-from auditor.train.metrics import model_outputs, paired_interval
+from auditor.train.loop import EpochCallback, Fit, LossFn, make_optimizer, train_baseline, train_private
+from auditor.train.metrics import model_outputs, paired_interval, task_score
 from auditor.train.models import count_parameters, describe
 from auditor.train.post import flops_6nd, require_moved, text_inputs, weight_check
 from auditor.train.secure import NOTE_OFF, NOTE_ON
+from auditor.train.spread import Spread
 
 CONFIDENCE = 0.95
 
@@ -49,8 +50,6 @@ FLOPS_METHOD = (
 )
 
 UNIT = "one row (example-level DP); a person with several rows is protected only per row"
-
-Track = Callable[[str], AbstractContextManager[None]]
 
 
 @dataclass
@@ -87,17 +86,6 @@ def _warm_up(model: nn.Module, x: torch.Tensor, y: torch.Tensor, config: TrainCo
     n = min(len(x), config.batch_size)
     torch.autograd.backward([loss_fn(scratch(x[:n].to(device)), y[:n].to(device)).mean()])
     optimizer.step()
-
-
-def _score(task: Task, prepared: Prepared) -> Score:
-    """The per-epoch curve value: the task's primary metric on the held-out split."""
-
-    def score(model: nn.Module) -> float:
-        value = task.metrics(model_outputs(model, prepared.x_test), prepared.y_test.numpy(), prepared)
-        primary = value.get(task.primary_metric)
-        return float("nan") if primary is None else primary
-
-    return score
 
 
 def _comparison(metrics: dict[str, float | None], baseline: dict[str, float | None] | None) -> list[MetricRow]:
@@ -151,11 +139,12 @@ def train_models(
     seed: int,
     x_train: torch.Tensor | None = None,
     y_train: torch.Tensor | None = None,
-    track: Track = _no_track,
+    meter: EnergyMeter | None = None,
     on_epoch: EpochCallback | None = None,
 ) -> tuple[TrainingSection, TrainArtifacts]:
     """Train the baseline and the DP model; ``x_train``/``y_train`` may carry canaries added by the audit."""
     cfg = config.train
+    track = meter.track if meter is not None else _no_track
     x = prepared.x_train if x_train is None else x_train
     y = prepared.y_train if y_train is None else y_train
     device = pick_device(cfg.device)
@@ -163,41 +152,48 @@ def train_models(
     weights = config.resolve(cfg.init_weights) if cfg.init_weights else None
     built = task.build_model(prepared, cfg, weights)
     initial = built.module.to(device)
-    loss_fn, score = task.loss, _score(task, prepared)
+    loss_fn, score = task.loss, task_score(task, prepared)
     _warm_up(initial, x, y, cfg, loss_fn)
     started = time.perf_counter()
     baseline_fit: Fit | None = None
+    spread = Spread(config, task, prepared, x, y, seed, meter, on_epoch)
     if cfg.baseline or not cfg.privacy.enabled:
         with track(TRAIN_BASELINE):
-            baseline_fit = train_baseline(
-                copy.deepcopy(initial),
-                x,
-                y,
-                prepared.x_test,
-                prepared.y_test,
-                cfg,
-                seed,
-                on_epoch,
-                loss_fn=loss_fn,
-                score=score,
-            )
+            if spread.active:
+                baseline_fit, _ = spread.fit(TRAIN_BASELINE, copy.deepcopy(initial), None)
+            else:
+                baseline_fit = train_baseline(
+                    copy.deepcopy(initial),
+                    x,
+                    y,
+                    prepared.x_test,
+                    prepared.y_test,
+                    cfg,
+                    seed,
+                    on_epoch,
+                    loss_fn=loss_fn,
+                    score=score,
+                )
     privacy: Privacy | None = None
     if cfg.privacy.enabled:
         plan = plan_privacy(len(x), cfg.batch_size, cfg.epochs, cfg.privacy)
         with track(TRAIN_DP):
-            fit, steps = train_private(
-                copy.deepcopy(initial),
-                x,
-                y,
-                prepared.x_test,
-                prepared.y_test,
-                cfg,
-                plan,
-                seed,
-                on_epoch,
-                loss_fn=loss_fn,
-                score=score,
-            )
+            if spread.active:
+                fit, steps = spread.fit(TRAIN_DP, copy.deepcopy(initial), plan)
+            else:
+                fit, steps = train_private(
+                    copy.deepcopy(initial),
+                    x,
+                    y,
+                    prepared.x_test,
+                    prepared.y_test,
+                    cfg,
+                    plan,
+                    seed,
+                    on_epoch,
+                    loss_fn=loss_fn,
+                    score=score,
+                )
         spent = final_epsilon(plan, steps)
         accountant = spent.accountant
         privacy = Privacy(
@@ -317,6 +313,7 @@ def train_models(
         weights_changed=checks,
         training_seconds=round(training_seconds, 6),
         groups=groups,
+        distributed=spread.evidence(),
     )
     artifacts = TrainArtifacts(
         task=task,
