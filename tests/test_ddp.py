@@ -122,3 +122,78 @@ def test_text_fine_tune_trains_on_two_ranks(text_example: Path) -> None:
     assert evidence.training.distributed.world_size == 2
     assert evidence.training.privacy is not None and evidence.training.privacy.clipping == "bk"
     assert all(w.unchanged == 0 for w in evidence.training.weights_changed)
+
+
+def test_torchrun_environment_is_read_and_checked() -> None:
+    from auditor.errors import InputError
+    from auditor.train.torchrun import Launch, torchrun_env
+
+    assert torchrun_env({}) is None
+    full = {"RANK": "1", "LOCAL_RANK": "0", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29500"}
+    assert torchrun_env(full) == Launch(rank=1, local_rank=0, world=2)
+    assert torchrun_env({**full, "RANK": "0", "WORLD_SIZE": "1"}) is None
+    with pytest.raises(InputError, match="torchrun environment incomplete: MASTER_ADDR, MASTER_PORT not set"):
+        torchrun_env({"RANK": "0", "LOCAL_RANK": "0", "WORLD_SIZE": "2"})
+    with pytest.raises(InputError, match="must be integers"):
+        torchrun_env({**full, "RANK": "one"})
+    with pytest.raises(InputError, match="outside WORLD_SIZE"):
+        torchrun_env({**full, "RANK": "2"})
+
+
+def test_a_broken_torchrun_environment_is_exit_2(
+    small_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.cli import app
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.delenv("MASTER_PORT", raising=False)
+    result = CliRunner().invoke(app, ["run", str(small_config), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "torchrun environment incomplete" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_nproc_under_torchrun_is_an_input_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from auditor.errors import InputError
+    from auditor.train import torchrun
+    from auditor.train.spread import check_nproc
+
+    monkeypatch.setitem(torchrun._STATE, "launch", torchrun.Launch(0, 0, 2))
+    with pytest.raises(InputError, match="cannot be combined with torchrun"):
+        check_nproc(2)
+
+
+@pytest.mark.slow
+def test_torchrun_two_nodes_on_localhost(tmp_path: Path) -> None:
+    """torchrun --nnodes 2 --nproc-per-node 1, twice on one machine: rank 0 writes, both exit with its code."""
+    import os
+    import subprocess
+    import sys
+
+    from auditor.train.ddp import free_port
+
+    config = write_small_example(tmp_path / "example", rows=600)
+    port = str(free_port())
+    env = {k: v for k, v in os.environ.items() if k not in ("WORLD_SIZE", "RANK", "TORCHELASTIC_RUN_ID")}
+    nodes = []
+    for node in (0, 1):
+        command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "1"]
+        command += ["--node-rank", str(node), "--master-addr", "127.0.0.1", "--master-port", port]
+        command += ["-m", "auditor.cli", "run", str(config), "-o", str(tmp_path / f"out{node}"), "--no-history"]
+        nodes.append(subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    finished = [node.communicate(timeout=600) for node in nodes]
+    codes = [node.returncode for node in nodes]
+    assert codes[0] in (0, 1), finished[0][1].decode()[-3000:]
+    assert codes[1] == codes[0], finished[1][1].decode()[-3000:]
+    assert not (tmp_path / "out1").exists()  # rank 1 writes nothing
+    evidence = json.loads((tmp_path / "out0" / "evidence.json").read_text())
+    distributed = evidence["training"]["distributed"]
+    assert distributed["launcher"] == "torchrun" and distributed["world_size"] == 2
+    assert sorted((r["run"], r["rank"]) for r in distributed["ranks"]) == [
+        ("baseline", 0),
+        ("baseline", 1),
+        ("dp", 0),
+        ("dp", 1),
+    ]
+    assert all(r["energy_kwh"] is not None for r in distributed["ranks"])
+    assert evidence["training"]["privacy"]["steps"] > 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,73 +125,85 @@ def run_command(
     ),
 ) -> None:
     """Scan, train with DP, audit, measure energy, check policies and write the report."""
-    # CodeCarbon's hardware detection runs on the other core while the heavy
-    # libraries (torch, Presidio, WeasyPrint) are imported below.
-    from auditor.energy.meter import warm_up
+    from auditor.train.torchrun import follow, join, leading, leave, torchrun_env
 
-    config_for_energy = load_config(config_path).energy
-    warm_up(config_for_energy)
-    from auditor.pipeline import run as run_pipeline
-    from auditor.render import RenderContext, check_overwrite, output_filenames, render_outputs, write_outputs
-    from auditor.signing import check_private_key, read_key_file
+    launch = torchrun_env()
+    if launch is not None:
+        join(launch)
+        if launch.rank != 0:  # a follower: rank 0 sends the training jobs and writes every output
+            try:
+                code = follow()
+            finally:
+                leave()
+            raise typer.Exit(code)
+    with leading() if launch is not None else nullcontext():
+        # CodeCarbon's hardware detection runs on the other core while the heavy
+        # libraries (torch, Presidio, WeasyPrint) are imported below.
+        from auditor.energy.meter import warm_up
 
-    config = _with_gate(load_config(config_path), _severity(fail_on, "--fail-on"), _severity(warn_on, "--warn-on"))
-    if nproc is not None:
-        config = config.model_copy(update={"train": config.train.model_copy(update={"nproc": nproc})})
-    selected = _formats(formats, config)
-    key = read_key_file(sign_key) if sign_key else None
-    if key is not None:
-        check_private_key(key, str(sign_key))
-    if output.exists() and not output.is_dir():
-        raise InputError("output path exists and is not a directory", where=str(output))
-    check_overwrite(output, output_filenames(selected), force)
-    plan = _plan_history(history, no_history, baseline, config.project)
-    with ExitStack() as closing:
-        if plan.store is not None:
-            closing.callback(plan.store.close)
-        progress = ConsoleProgress()
-        evidence = run_pipeline(
-            config,
-            seed=seed,
-            command=command_line(),
-            progress=progress,
-            waivers=waivers,
-            previous=plan.reference,
-            trend=plan.trend,
-            previous_note=plan.note,
-        )
-        from auditor.energy import EnergyMeter
+        config_for_energy = load_config(config_path).energy
+        warm_up(config_for_energy)
+        from auditor.pipeline import run as run_pipeline
+        from auditor.render import RenderContext, check_overwrite, output_filenames, render_outputs, write_outputs
+        from auditor.signing import check_private_key, read_key_file
 
-        progress.begin("render")
-        # Rendering is measured too, but only reported here: the report cannot contain
-        # the energy of producing itself.
-        render_meter = EnergyMeter(config.energy)
-        with render_meter.track("render"):
-            outputs = render_outputs(
-                evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key)
+        config = _with_gate(load_config(config_path), _severity(fail_on, "--fail-on"), _severity(warn_on, "--warn-on"))
+        if nproc is not None:
+            config = config.model_copy(update={"train": config.train.model_copy(update={"nproc": nproc})})
+        selected = _formats(formats, config)
+        key = read_key_file(sign_key) if sign_key else None
+        if key is not None:
+            check_private_key(key, str(sign_key))
+        if output.exists() and not output.is_dir():
+            raise InputError("output path exists and is not a directory", where=str(output))
+        check_overwrite(output, output_filenames(selected), force)
+        plan = _plan_history(history, no_history, baseline, config.project)
+        with ExitStack() as closing:
+            if plan.store is not None:
+                closing.callback(plan.store.close)
+            progress = ConsoleProgress()
+            evidence = run_pipeline(
+                config,
+                seed=seed,
+                command=command_line(),
+                progress=progress,
+                waivers=waivers,
+                previous=plan.reference,
+                trend=plan.trend,
+                previous_note=plan.note,
             )
-        written = write_outputs(outputs, output)
-        progress.end("ok")
-        render_kwh = render_meter.stages["render"].energy_kwh if "render" in render_meter.stages else None
-        store = plan.store
-        if plan.url is not None:
-            from auditor.history import HistoryStore
+            from auditor.energy import EnergyMeter
 
-            # A new SQLite file is created only now, after a good run.
-            store = store or closing.enter_context(HistoryStore(plan.url))
-            store.record_or_fail(evidence, render_energy_kwh=render_kwh)
-        print_outcome(evidence, written)
-        if store is not None:
-            console.print(
-                f"  recorded run {evidence.run.id[:12]} in {store.redacted_url}", markup=False, highlight=False
-            )
-        if config.energy.enabled and "render" in render_meter.stages:
-            spent = render_meter.stages["render"]
-            console.print(
-                f"  rendering used {spent.energy_kwh * 1000:.3g} Wh ({spent.emissions_kg * 1000:.3g} g CO2e), "
-                "not included in the report",
-                markup=False,
-                emoji=False,
-            )
-        if evidence.verdict == "fail" and not exit_zero:
-            raise typer.Exit(int(ExitCode.NOT_COMPLIANT))
+            progress.begin("render")
+            # Rendering is measured too, but only reported here: the report cannot contain
+            # the energy of producing itself.
+            render_meter = EnergyMeter(config.energy)
+            with render_meter.track("render"):
+                outputs = render_outputs(
+                    evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key)
+                )
+            written = write_outputs(outputs, output)
+            progress.end("ok")
+            render_kwh = render_meter.stages["render"].energy_kwh if "render" in render_meter.stages else None
+            store = plan.store
+            if plan.url is not None:
+                from auditor.history import HistoryStore
+
+                # A new SQLite file is created only now, after a good run.
+                store = store or closing.enter_context(HistoryStore(plan.url))
+                store.record_or_fail(evidence, render_energy_kwh=render_kwh)
+            print_outcome(evidence, written)
+            if store is not None:
+                console.print(
+                    f"  recorded run {evidence.run.id[:12]} in {store.redacted_url}", markup=False, highlight=False
+                )
+            if config.energy.enabled and "render" in render_meter.stages:
+                spent = render_meter.stages["render"]
+                console.print(
+                    f"  rendering used {spent.energy_kwh * 1000:.3g} Wh ({spent.emissions_kg * 1000:.3g} g CO2e), "
+                    "not included in the report",
+                    markup=False,
+                    emoji=False,
+                )
+            if evidence.verdict == "fail" and not exit_zero:
+                raise typer.Exit(int(ExitCode.NOT_COMPLIANT))

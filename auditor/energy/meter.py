@@ -204,6 +204,18 @@ class EnergyMeter:
             if self._stack:
                 self._start(self._stack[-1])
 
+    def add_process(self, name: str, figures: dict[str, float]) -> None:
+        """Add what another process measured with its own tracker (a torchrun rank) to stage ``name``.
+
+        Its duration is not added: the rank ran during the stage's own wall time."""
+        totals = self.stages.setdefault(name, Totals())
+        totals.energy_kwh += figures["energy_consumed"]
+        totals.emissions_kg += figures["emissions"]
+        totals.cpu_kwh += figures["cpu_energy"]
+        totals.gpu_kwh += figures["gpu_energy"]
+        totals.ram_kwh += figures["ram_energy"]
+        totals.ram_watts.append(figures["ram_power"])
+
     def total(self) -> Figures:
         total = Totals()
         for stage in self.stages.values():

@@ -139,7 +139,7 @@ def shard_of(rows: int, seed: int, rank: int, world: int) -> torch.Tensor:
 
 
 def _train_rank(rank: int, world: int, job: Job, on_epoch: Callable[[int], None]) -> tuple[Fit, int]:
-    device = torch.device(f"cuda:{rank}") if dist.get_backend() == "nccl" else torch.device("cpu")
+    device = torch.device("cuda", torch.cuda.current_device()) if dist.get_backend() == "nccl" else torch.device("cpu")
     model = job.model.to(device)
     shard = shard_of(len(job.x), job.seed, rank, world)
     x, y = job.x[shard].to(device), job.y[shard].to(device)
@@ -258,7 +258,7 @@ def _train_rank_engine(
 
 
 @contextmanager
-def _rank_energy(job: Job, rank: int, gpu: bool, out: dict[str, Any]) -> Iterator[None]:
+def _rank_energy(job: Job, gpu: bool, out: dict[str, Any]) -> Iterator[None]:
     """Measure this rank's process with its own CodeCarbon tracker (restricted to its GPU)."""
     if job.energy is None or not job.energy.enabled:
         yield
@@ -266,7 +266,7 @@ def _rank_energy(job: Job, rank: int, gpu: bool, out: dict[str, Any]) -> Iterato
     from auditor.energy.meter import cuda_synchronize, new_tracker
     from auditor.energy.method import cpu_method, describe_hardware
 
-    tracker = new_tracker(job.energy, gpu_ids=[rank] if gpu else None)
+    tracker = new_tracker(job.energy, gpu_ids=[torch.cuda.current_device()] if gpu else None)
     tracker.start()
     try:
         yield
@@ -287,29 +287,32 @@ def _rank_energy(job: Job, rank: int, gpu: bool, out: dict[str, Any]) -> Iterato
             }
 
 
-def run_rank(rank: int, world: int, job: Job, messages: Any) -> None:
-    """Train one rank inside an initialised process group; rank 0 sends the model back."""
+def run_rank(rank: int, world: int, job: Job, on_epoch: Callable[[int], None]) -> tuple[Fit, int, RankReport]:
+    """Train one rank inside an initialised process group; every rank returns its report."""
     torch.manual_seed(job.seed)
     gpu = dist.get_backend() == "nccl"
     measured: dict[str, Any] = {}
-    with _rank_energy(job, rank, gpu, measured):
-        fit, steps = _train_rank(rank, world, job, lambda epoch: messages.put(("epoch", epoch)))
+    with _rank_energy(job, gpu, measured):
+        fit, steps = _train_rank(rank, world, job, on_epoch)
     rows = len(shard_of(len(job.x), job.seed, rank, world))
-    device = f"cuda:{rank}" if gpu else "cpu"
-    messages.put(("rank", RankReport(rank, device, rows, measured.get("energy"), measured.get("method"))))
-    if rank == 0:
-        # Plain bytes: tensors sent as shared memory would vanish when this process exits.
-        buffer = io.BytesIO()
-        torch.save({k: v.detach().cpu() for k, v in fit.model.state_dict().items()}, buffer)
-        curve = [p.model_dump() for p in fit.curve]
-        messages.put(("done", buffer.getvalue(), fit.epoch_seconds, curve, steps, fit.clipping))
+    device = f"cuda:{torch.cuda.current_device()}" if gpu else "cpu"
+    return fit, steps, RankReport(rank, device, rows, measured.get("energy"), measured.get("method"))
 
 
 def _worker(rank: int, world: int, port: int, backend: str, job: Job, messages: Any) -> None:
     dist.init_process_group(backend, init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
     try:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
-        run_rank(rank, world, job, messages)
+        if backend == "nccl":
+            torch.cuda.set_device(rank)
+        fit, steps, report = run_rank(rank, world, job, lambda epoch: messages.put(("epoch", epoch)))
+        messages.put(("rank", report))
+        if rank == 0:
+            # Plain bytes: tensors sent as shared memory would vanish when this process exits.
+            buffer = io.BytesIO()
+            torch.save({k: v.detach().cpu() for k, v in fit.model.state_dict().items()}, buffer)
+            curve = [p.model_dump() for p in fit.curve]
+            messages.put(("done", buffer.getvalue(), fit.epoch_seconds, curve, steps, fit.clipping))
     finally:
         dist.destroy_process_group()
 
