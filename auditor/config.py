@@ -265,6 +265,18 @@ class PrivacyAuditConfig(_Strict):
     canary_kind: Literal["synthetic", "mislabelled"] = "synthetic"
     confidence: float = Field(0.95, gt=0.5, lt=1)
     membership_inference: bool = True
+    gradient_canaries: int | Literal["auto"] = Field(
+        "auto",
+        description="White-box audit: Dirac gradient canaries inserted into DP-SGD (auto: 5000, at most half "
+        "the trainable coordinates; 0: off). Runs in one-process training.",
+    )
+
+    @field_validator("gradient_canaries")
+    @classmethod
+    def _not_negative(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value != 0 and value < 2:
+            raise ValueError("gradient_canaries must be 0 (off) or at least 2")
+        return value
 
     @field_validator("canaries")
     @classmethod

@@ -1,95 +1,69 @@
-"""Power of the empirical privacy audit: what the canary audit sees on three models.
+"""Power of the privacy audits: do they catch broken DP, and stay sound on correct runs?
 
-    .venv/bin/python benchmarks/audit_power.py [--rows 3000]
+    .venv/bin/python benchmarks/audit_power.py [--seeds 20] [--config examples/credit-scoring/audit.yaml]
 
-1. The credit example as configured: the DP model and its non-private baseline,
-   trained on the same data with the same canaries. The audit's lower bound
-   epsilon_hat should stay near 0 for the DP model and rise for the baseline.
-2. A deliberately broken DP run on the first ``--rows`` rows: the optimizer's
-   noise is forced to 0 while the accountant still claims epsilon = 1. The audit
-   must report epsilon_hat > 1, and the gate must fail (GDPR-AUDIT-001).
+For each seed, ``audit selftest privacy`` trains the example's DP model three
+times from the same initial weights and canaries: correctly, with the noise
+removed, and with the noise multiplier halved, the claim (and so epsilon)
+unchanged. Each run is audited white-box (gradient canaries) and black-box
+(data canaries). An audit catches a run when its lower bound epsilon_hat
+exceeds the claimed epsilon. The seed changes the split, the initial weights
+and both sets of canaries; the DP noise and sampling come from the CSPRNG.
 """
 
 from __future__ import annotations
 
 import argparse
-import tempfile
+import statistics
 import time
-from pathlib import Path
-from typing import Any
 
-import yaml
 from _common import REPO, machine
 
-import auditor.train.loop as loop
 from auditor.config import load_config
-from auditor.evidence import Evidence
-from auditor.pipeline import run
-from tests.conftest import write_small_example
-
-
-def describe(label: str, evidence: Evidence, seconds: float) -> None:
-    audit, training = evidence.audit, evidence.training
-    assert audit is not None and training is not None and training.privacy is not None
-    canary = audit.canary
-    assert canary is not None
-    print(f"{label} ({seconds:.0f} s)")
-    print(
-        f"  DP model:        claimed epsilon {training.privacy.epsilon:.3f}; canaries {canary.canaries}, "
-        f"{canary.correct}/{canary.guesses} guesses right, epsilon_hat {canary.epsilon_lower_bound:.3f}"
-    )
-    if audit.canary_baseline is not None:
-        base = audit.canary_baseline
-        print(
-            f"  non-private:     {base.correct}/{base.guesses} guesses right, "
-            f"epsilon_hat {base.epsilon_lower_bound:.3f}"
-        )
-    if audit.mia_dp is not None:
-        line = f"  membership AUC:  DP {audit.mia_dp.auc:.3f}"
-        if audit.mia_baseline is not None:
-            line += f", non-private {audit.mia_baseline.auc:.3f}"
-        print(line)
-    gate = next((c for c in evidence.controls if c.id == "GDPR-AUDIT-001"), None)
-    print(f"  GDPR-AUDIT-001:  {gate.status if gate else 'absent'}; verdict {evidence.verdict}")
-
-
-def broken_run(rows: int, work: Path) -> tuple[Evidence, float]:
-    class NoNoise(loop.BookKeepingDPOptimizer):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["noise_multiplier"] = 0.0
-            super().__init__(*args, **kwargs)
-
-    config = write_small_example(work / "broken", rows=rows)
-    data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    data["train"].update({"epochs": 30, "batch_size": 128, "baseline": False})
-    data["train"]["privacy"].update({"target_epsilon": 1.0, "max_grad_norm": 10.0})
-    data["policies"]["params"]["gdpr.max_epsilon"] = 3.0
-    config.write_text(yaml.safe_dump(data), encoding="utf-8")
-    original = loop.BookKeepingDPOptimizer
-    loop.BookKeepingDPOptimizer = NoNoise
-    try:
-        started = time.perf_counter()
-        evidence = run(load_config(config))
-        return evidence, time.perf_counter() - started
-    finally:
-        loop.BookKeepingDPOptimizer = original
+from auditor.privacy_audit.selftest import VARIANTS, selftest_privacy
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=3000, help="Rows of the example for the broken run.")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--config", default=str(REPO / "examples" / "credit-scoring" / "audit.yaml"))
     args = parser.parse_args()
+    config = load_config(args.config)
     print(f"machine: {machine()}")
+    print(f"config: {args.config}; {args.seeds} seeds")
+    white: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
+    black: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
+    caught_white = dict.fromkeys(white, 0)
+    caught_black = dict.fromkeys(white, 0)
+    epsilon = power_white = power_black = 0.0
     started = time.perf_counter()
-    evidence = run(load_config(REPO / "examples" / "credit-scoring" / "audit.yaml"))
-    describe("credit example as configured", evidence, time.perf_counter() - started)
-    with tempfile.TemporaryDirectory() as tmp:
-        broken, seconds = broken_run(args.rows, Path(tmp))
-    describe(f"broken DP run: noise forced to 0, epsilon 1 claimed, {args.rows} rows", broken, seconds)
-    assert broken.audit is not None and broken.audit.canary is not None and broken.training is not None
-    claimed = broken.training.privacy.epsilon if broken.training.privacy else float("nan")
-    caught = broken.audit.canary.epsilon_lower_bound > claimed
-    print(f"  caught: {caught} (epsilon_hat {broken.audit.canary.epsilon_lower_bound:.3f} vs claimed {claimed:.3f})")
+    for seed in range(args.seeds):
+        result = selftest_privacy(config, seed)
+        epsilon = result.epsilon
+        cells = []
+        for row in result.rows:
+            white[row.run].append(row.white_box.epsilon_lower_bound)
+            caught_white[row.run] += bool(row.caught(row.white_box))
+            power_white = row.white_box.max_refutable
+            if row.black_box is not None:
+                black[row.run].append(row.black_box.epsilon_lower_bound)
+                caught_black[row.run] += bool(row.caught(row.black_box))
+                power_black = row.black_box.max_refutable or 0.0
+            cells.append(f"{row.run}: {row.white_box.epsilon_lower_bound:.3f} (noise {row.white_box.noise_ratio:.2f}x)")
+        print(f"seed {seed:>2}  claimed epsilon {result.epsilon:.3f}  " + "; ".join(cells), flush=True)
+    print(f"\n{args.seeds} seeds in {time.perf_counter() - started:.0f} s; claimed epsilon {epsilon:.3f}")
+    print(f"power (largest refutable epsilon): white-box {power_white:.3f}, black-box {power_black:.3f}")
+    print("| Run | White-box ε̂ (median, min–max) | White-box caught | Black-box ε̂ (median, max) | Black-box caught |")
+    print("|---|---:|---:|---:|---:|")
+    for name, _ in VARIANTS:
+        w, b = white[name], black[name]
+        verdict = "ε̂ > ε" if name != "correct" else "ε̂ > ε (must be 0)"
+        print(
+            f"| {name} | {statistics.median(w):.3f} ({min(w):.3f}–{max(w):.3f}) | "
+            f"{caught_white[name]} / {len(w)} {verdict} | "
+            f"{statistics.median(b) if b else float('nan'):.3f} ({max(b) if b else float('nan'):.3f}) | "
+            f"{caught_black[name]} / {len(b)} |"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import typer
 from auditor._version import __version__
 from auditor.cli import history as _history
 from auditor.cli import policies as _policies
+from auditor.cli import selftest as _selftest
 from auditor.cli._common import STATE, guarded
 from auditor.cli.report import modelcard_command, report_command, verify_command
 from auditor.cli.run import run_command
@@ -66,6 +67,7 @@ app.command("modelcard")(modelcard_command)
 app.command("schema")(schema_command)
 app.add_typer(_policies.app, name="policies")
 app.add_typer(_history.app, name="history")
+app.add_typer(_selftest.app, name="selftest")
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, ValidationError, create_model, model_val
 from auditor._io import canonical_json
 from auditor.errors import InputError
 from auditor.evidence._base import Record
-from auditor.evidence.audit import AuditSection, CanaryAudit, MiaResult
+from auditor.evidence.audit import AuditSection, CanaryAudit, GradientAudit, MiaResult
 from auditor.evidence.controls import STATUSES, ControlResult, ControlStatus, Summary, Waiver
 from auditor.evidence.distributed import Distributed, RankRun
 from auditor.evidence.energy import (
@@ -71,6 +71,7 @@ __all__ = [
     "Evidence",
     "ExcludedColumn",
     "Figures",
+    "GradientAudit",
     "GroupMetrics",
     "GroupRow",
     "Hardware",

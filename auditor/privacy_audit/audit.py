@@ -10,8 +10,10 @@ from torch import nn
 
 from auditor.config import PrivacyAuditConfig
 from auditor.evidence import AuditSection, CanaryAudit, MiaResult
+from auditor.evidence.audit import CanaryKind
 from auditor.privacy_audit.bound import epsilon_lower_bound
 from auditor.privacy_audit.canaries import CanarySet
+from auditor.privacy_audit.gradient import white_box_audit
 from auditor.privacy_audit.mia import attack
 from auditor.tasks.base import Task
 from auditor.train.metrics import model_outputs
@@ -32,6 +34,55 @@ def _losses(task: Task, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> n
     return task.example_losses(model_outputs(model, x), y)
 
 
+def power(m: int, delta: float, confidence: float) -> float:
+    """The largest epsilon the audit could refute with m canaries: every guess right, at the best k."""
+    ks = guess_sizes(m)
+    per_test = 1 - (1 - confidence) / len(ks)
+    return max(epsilon_lower_bound(m, 2 * k, 2 * k, delta, per_test) for k in ks)
+
+
+def guess_sizes(m: int) -> list[int]:
+    return sorted({max(1, round(m * f)) for f in GUESS_FRACTIONS if 2 * max(1, round(m * f)) <= m}) or [1]
+
+
+def audit_scores(
+    kind: CanaryKind,
+    scores: np.ndarray,
+    included: np.ndarray,
+    delta: float,
+    confidence: float,
+    epsilon: float | None,
+    note: str = NOTE,
+) -> CanaryAudit:
+    """Guess 'in' for the k highest scores and 'out' for the k lowest; the best k's bound, Bonferroni-corrected."""
+    order = np.argsort(-scores, kind="stable")
+    m = len(scores)
+    ks = guess_sizes(m)
+    per_test = 1 - (1 - confidence) / len(ks)
+    best = (0.0, ks[0], 0)
+    for k in ks:
+        guessed_in, guessed_out = order[:k], order[-k:]
+        correct = int(included[guessed_in].sum() + (~included[guessed_out]).sum())
+        bound = epsilon_lower_bound(m, 2 * k, correct, delta, per_test)
+        if bound > best[0] or (bound == best[0] and k == ks[0]):
+            best = (bound, k, correct)
+    bound, k, correct = best
+    return CanaryAudit(
+        kind=kind,
+        canaries=m,
+        included=int(included.sum()),
+        guesses=2 * k,
+        correct=correct,
+        k_plus=k,
+        k_minus=k,
+        confidence=confidence,
+        epsilon_lower_bound=round(bound, 6),
+        epsilon_theoretical=epsilon,
+        max_refutable=round(power(m, delta, confidence), 6),
+        note=note,
+    )
+
+
 def canary_audit(
     task: Task,
     canaries: CanarySet,
@@ -41,33 +92,11 @@ def canary_audit(
     confidence: float,
     epsilon: float | None,
 ) -> CanaryAudit:
+    """The black-box audit: each canary's loss drop from the initial to the final model."""
     x, y = canaries.features, canaries.labels
     scores = _losses(task, initial, x, y) - _losses(task, final, x, y)
-    order = np.argsort(-scores, kind="stable")
-    m = canaries.count
-    ks = sorted({max(1, round(m * f)) for f in GUESS_FRACTIONS if 2 * max(1, round(m * f)) <= m})
-    per_test = 1 - (1 - confidence) / len(ks)
-    best = (0.0, ks[0], 0)
-    for k in ks:
-        guessed_in, guessed_out = order[:k], order[-k:]
-        correct = int(canaries.included[guessed_in].sum() + (~canaries.included[guessed_out]).sum())
-        bound = epsilon_lower_bound(m, 2 * k, correct, delta, per_test)
-        if bound > best[0] or (bound == best[0] and k == ks[0]):
-            best = (bound, k, correct)
-    bound, k, correct = best
-    return CanaryAudit(
-        kind=canaries.kind,
-        canaries=m,
-        included=int(canaries.included.sum()),
-        guesses=2 * k,
-        correct=correct,
-        k_plus=k,
-        k_minus=k,
-        confidence=confidence,
-        epsilon_lower_bound=round(bound, 6),
-        epsilon_theoretical=epsilon,
-        note=NOTE,
-    )
+    kind: CanaryKind = "synthetic" if canaries.kind == "synthetic" else "mislabelled"
+    return audit_scores(kind, scores, canaries.included, delta, confidence, epsilon)
 
 
 def membership_inference(
@@ -107,6 +136,9 @@ def run_audit(
             canary_baseline = canary_audit(
                 task, canaries, artifacts.initial, artifacts.baseline, delta, config.confidence, None
             )
+    gradient = None
+    if artifacts.gradient is not None and epsilon is not None:
+        gradient = white_box_audit(artifacts.gradient, delta, config.confidence, epsilon, seed)
     mia_dp = mia_baseline = None
     real_rows = len(artifacts.x_train) - (int(canaries.included.sum()) if canaries is not None else 0)
     if config.membership_inference:
@@ -116,6 +148,8 @@ def run_audit(
     return AuditSection(
         canary=canary,
         canary_baseline=canary_baseline,
+        gradient=gradient,
+        gradient_note=artifacts.gradient_note if gradient is None else None,
         mia_dp=mia_dp,
         mia_baseline=mia_baseline,
         seconds=round(time.perf_counter() - started, 6),

@@ -251,8 +251,11 @@ def train_private(
     on_epoch: EpochCallback | None = None,
     loss_fn: LossFn = cross_entropy,
     score: Score | None = None,
+    instrument: Callable[[Any], None] | None = None,
 ) -> tuple[Fit, int]:
-    """DP-SGD with Opacus; returns the fit and the number of optimizer steps the accountant saw."""
+    """DP-SGD with Opacus; returns the fit and the number of optimizer steps the accountant saw.
+
+    ``instrument`` gets the DP optimizer once it is built (the white-box audit's gradient canaries)."""
     score = score or accuracy_score(x_test, y_test)
     device = next(model.parameters()).device
     clipping = choose_clipping(model, config)
@@ -277,6 +280,8 @@ def train_private(
         )
         bk_optimizer.secure = secure
         bk_optimizer.attach_step_hook(accountant.get_optimizer_hook_fn(sample_rate=plan.sample_rate))
+        if instrument is not None:
+            instrument(bk_optimizer)
 
         def run_epoch() -> list[float]:
             return _bk_epoch(model, bk_optimizer, x, y, plan, config, sampler_gen, loss_fn, secure)
@@ -300,6 +305,8 @@ def train_private(
         loader.batch_sampler.generator = sampler_gen
         if secure is not None:
             secure_engine(dp_optimizer, loader, secure)
+        if instrument is not None:
+            instrument(dp_optimizer)
 
         def run_epoch() -> list[float]:
             return _engine_epoch(train_model, dp_optimizer, loader, criterion, config)

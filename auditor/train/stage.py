@@ -10,6 +10,7 @@ import copy
 import time
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -31,7 +32,7 @@ from auditor.evidence import (
 )
 from auditor.stage_names import TRAIN_BASELINE, TRAIN_DP
 from auditor.tasks.base import BuiltModel, Prepared, Task
-from auditor.train.accounting import CROSSCHECK, epsilon_curve, final_epsilon, plan_privacy
+from auditor.train.accounting import CROSSCHECK, PrivacyPlan, epsilon_curve, final_epsilon, plan_privacy
 from auditor.train.flops import flops_per_sample
 from auditor.train.groups import group_metrics
 from auditor.train.loop import EpochCallback, Fit, LossFn, make_optimizer, train_baseline, train_private
@@ -40,6 +41,9 @@ from auditor.train.models import count_parameters, describe
 from auditor.train.post import flops_6nd, require_moved, text_inputs, weight_check
 from auditor.train.secure import NOTE_OFF, NOTE_ON
 from auditor.train.spread import Spread
+
+if TYPE_CHECKING:
+    from auditor.privacy_audit.gradient import GradientCanaries, GradientProbe
 
 CONFIDENCE = 0.95
 
@@ -61,12 +65,39 @@ class TrainArtifacts:
     initial: nn.Module
     model: nn.Module
     baseline: nn.Module | None
+    gradient: GradientCanaries | None = None
+    """The white-box audit's gradient canaries, scored during DP training."""
+    gradient_note: str | None = None
+    """Why there are none, when there are none."""
 
 
 def pick_device(requested: str) -> torch.device:
     if requested == "cuda" or (requested == "auto" and torch.cuda.is_available()):
         return torch.device("cuda")
     return torch.device("cpu")
+
+
+def _gradient_probe(
+    config: AuditConfig, plan: PrivacyPlan, seed: int, distributed: bool
+) -> tuple[GradientProbe | None, str | None]:
+    from auditor.privacy_audit.gradient import GradientProbe
+
+    if not config.audit.enabled:
+        return None, "audit.enabled is false"
+    if config.audit.gradient_canaries == 0:
+        return None, "audit.gradient_canaries is 0"
+    if distributed:
+        return None, "DDP training: the white-box audit runs in one-process training only"
+    privacy = config.train.privacy
+    probe = GradientProbe(
+        config.audit.gradient_canaries,
+        plan.sample_rate,
+        plan.noise_multiplier,
+        privacy.max_grad_norm,
+        seed,
+        privacy.secure_rng,
+    )
+    return probe, None
 
 
 def _no_track(_: str) -> AbstractContextManager[None]:
@@ -175,8 +206,11 @@ def train_models(
                     score=score,
                 )
     privacy: Privacy | None = None
+    gradient: GradientCanaries | None = None
+    gradient_note: str | None = "train.privacy.enabled is false: there is no DP mechanism to audit"
     if cfg.privacy.enabled:
         plan = plan_privacy(len(x), cfg.batch_size, cfg.epochs, cfg.privacy)
+        probe, gradient_note = _gradient_probe(config, plan, seed, spread.active)
         with track(TRAIN_DP):
             if spread.active:
                 fit, steps = spread.fit(TRAIN_DP, copy.deepcopy(initial), plan)
@@ -193,7 +227,10 @@ def train_models(
                     on_epoch,
                     loss_fn=loss_fn,
                     score=score,
+                    instrument=probe,
                 )
+        if probe is not None:
+            gradient, gradient_note = probe.canaries, probe.note
         spent = final_epsilon(plan, steps)
         accountant = spent.accountant
         privacy = Privacy(
@@ -323,5 +360,7 @@ def train_models(
         initial=initial,
         model=main_fit.model,
         baseline=baseline_fit.model if baseline_fit is not None else None,
+        gradient=gradient,
+        gradient_note=gradient_note,
     )
     return section, artifacts
