@@ -76,9 +76,9 @@ def gradient_canary_count(requested: int | str, trainable: int) -> int:
     return int(min(int(requested), trainable // 2))
 
 
-def _log_lr(y: np.ndarray, rate: float, mu: float) -> np.ndarray:
-    """Per-step log-likelihood ratios of 'sampled canary' at every grid noise level; y in claimed-noise units."""
-    scale = np.asarray(NOISE_GRID) ** 2
+def _log_lr(y: np.ndarray, rate: float, mu: float, levels: tuple[float, ...] = NOISE_GRID) -> np.ndarray:
+    """Per-step log-likelihood ratios of 'sampled canary' at each noise level; y in claimed-noise units."""
+    scale = np.asarray(levels) ** 2
     ratios: np.ndarray = np.logaddexp(math.log1p(-rate), math.log(rate) + (mu * y[:, None] - mu * mu / 2) / scale)
     return ratios
 
@@ -184,13 +184,12 @@ class GradientCanaries:
         """Score thresholds with 1, 3, 10 and 30 expected false positives among ``excluded`` canaries,
         from simulated readings of pure noise at the observed level (no canary's bit is used)."""
         rng = np.random.default_rng(self.seed + 7_368_787)
-        trials = int(min(400_000, max(20_000, NULL_BUDGET // max(self.steps, 1))))
+        trials = int(min(400_000, max(100_000, NULL_BUDGET // max(self.steps, 1))))
         mu = 1.0 / self.sigma if self.sigma > 0 else 1.0
-        column = self.grid_index()
+        level = (NOISE_GRID[self.grid_index()],)
         null = np.zeros(trials)
         for _ in range(self.steps):
-            y = rng.normal(0.0, self.noise_ratio, trials)
-            null += _log_lr(y, self.rate, mu)[:, column]
+            null += _log_lr(rng.normal(0.0, self.noise_ratio, trials), self.rate, mu, level)[:, 0]
         return [float(np.quantile(null, max(0.0, 1.0 - e / max(excluded, 1)))) for e in EXPECTED_FALSE_POSITIVES]
 
 

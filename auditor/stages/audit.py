@@ -43,6 +43,14 @@ class AuditStage(Stage):
                 f"audit: {a.canary.canaries} canaries, {a.canary.correct}/{a.canary.guesses} guesses right, "
                 f"empirical epsilon lower bound {a.canary.epsilon_lower_bound:.3f}"
             )
+        if a.gradient is not None:
+            g = a.gradient
+            lines.append(
+                f"audit: white-box, {g.canaries} gradient canaries, noise seen {g.noise_ratio:.3f}x the claim; "
+                f"epsilon lower bound {g.epsilon_lower_bound:.3f} (could refute up to {g.max_refutable:.3f})"
+            )
+        elif a.gradient_note is not None:
+            lines.append(f"audit: no white-box audit: {a.gradient_note}")
         if a.mia_dp is not None:
             lines.append(f"audit: membership inference AUC {a.mia_dp.auc:.4f}, advantage {a.mia_dp.advantage:.4f}")
         return lines
