@@ -38,6 +38,11 @@ class DataConfig(_Strict):
         description="Text column(s) a text task reads; several are joined with a blank line. "
         "Setting it makes text-classification the inferred task.",
     )
+    subject_id: str | None = Field(
+        None,
+        description="Column that identifies the person each row is about (customer id, email): the evidence "
+        "then counts rows per person and states the per-person guarantee; never a feature.",
+    )
     encoding: str = "utf-8"
     max_rows: int = Field(5_000_000, gt=0, description="Refuse datasets with more rows than this.")
     max_columns: int = Field(2_000, gt=0, description="Refuse datasets with more columns than this.")
@@ -103,6 +108,12 @@ class PrivacyConfig(_Strict):
         description="Draw the DP noise and the Poisson sampling from a CSPRNG (AES-256-CTR keyed from os.urandom), "
         "never from the seed. false makes them reproducible from the seed, for tests and research only: "
         "the guarantee then does not hold against anyone who has the seed, and GDPR-DP-005 fails.",
+    )
+    unit: Literal["example", "subject"] = Field(
+        "example",
+        description="The privacy unit. example: DP-SGD per row, and the per-person guarantee follows by group "
+        "privacy; subject: user-level DP-SGD that samples people (data.subject_id) and clips each person's "
+        "summed gradient, so epsilon is per person.",
     )
     clipping: Literal["auto", "bk", "ghost", "hooks", "functorch"] = Field(
         "auto", description="Per-sample clipping engine; auto picks the fastest one the model supports."
@@ -346,6 +357,15 @@ class AuditConfig(_Strict):
     policies: PolicyConfig = Field(default_factory=PolicyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     base_dir: str = Field(".", description="Set by the loader: the config file's directory.", exclude=True)
+
+    @model_validator(mode="after")
+    def _subject_unit(self) -> AuditConfig:
+        privacy = self.train.privacy
+        if privacy.unit == "subject" and self.data.subject_id is None:
+            raise ValueError("train.privacy.unit: subject needs data.subject_id, the column that identifies people")
+        if privacy.unit == "subject" and self.train.nproc > 1:
+            raise ValueError("train.privacy.unit: subject trains in one process; remove train.nproc")
+        return self
 
     @model_validator(mode="after")
     def _model_dir(self) -> AuditConfig:

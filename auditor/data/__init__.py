@@ -40,6 +40,8 @@ class LoadedData:
     dropped_missing_target: int
     text: tuple[str, ...] = ()
     """The data.text columns a text task reads."""
+    subject: str | None = None
+    """data.subject_id: the column that identifies the person each row is about."""
 
 
 def text_columns(config: AuditConfig) -> list[str]:
@@ -88,6 +90,11 @@ def load_data(config: AuditConfig) -> LoadedData:
     for name in (config.train.sensitive_attribute, *config.train.exclude_columns):
         if name is not None and name not in frame.columns:
             raise InputError(f"column {name!r} named in train settings not found", where=where)
+    subject = config.data.subject_id
+    if subject is not None and subject not in frame.columns:
+        raise InputError(f"subject column {subject!r} (data.subject_id) not found", where=where)
+    if subject is not None and subject in (target, *text_columns(config)):
+        raise InputError(f"data.subject_id {subject!r} cannot be the target or a text column", where=where)
     return LoadedData(
         frame=frame,
         path=path,
@@ -97,4 +104,5 @@ def load_data(config: AuditConfig) -> LoadedData:
         size_bytes=dataset_size(path),
         dropped_missing_target=int(missing.sum()),
         text=tuple(text_columns(config)),
+        subject=subject,
     )

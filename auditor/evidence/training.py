@@ -8,9 +8,10 @@ from pydantic import Field
 
 from auditor.evidence._base import Record
 from auditor.evidence.distributed import Distributed
+from auditor.evidence.subjects import Subjects
 
 Accountant = Literal["prv", "rdp"]
-Clipping = Literal["bk", "ghost", "hooks", "functorch", "none"]
+Clipping = Literal["bk", "ghost", "hooks", "functorch", "per-person", "none"]
 TaskFamily = Literal["classification", "regression"]
 ModelKind = Literal["binary", "multiclass", "regression"]
 
@@ -364,6 +365,9 @@ class TrainingSection(Record):
     """Per model, whether the trainable weights moved during training."""
     training_seconds: float
     """Wall time of both training runs."""
+    subjects: Subjects | None = None
+    """The people behind the rows (data.subject_id, or a column proposed from the scan) and the per-person
+    guarantee; null when no column identifies people."""
     distributed: Distributed | None = None
     """DDP training (train.nproc or torchrun): world size, backend, per-rank batch and energy; null in one process."""
     groups: GroupMetrics | None

@@ -47,7 +47,9 @@ import numpy as np
 import torch
 from scipy.stats import beta
 
+from auditor.config import AuditConfig
 from auditor.evidence import GradientAudit
+from auditor.train.accounting import PrivacyPlan
 from auditor.train.secure import SecureRandom
 
 MAX_AUTO = 50_000
@@ -297,3 +299,25 @@ class GradientProbe:
         secure = SecureRandom() if self.secure_rng else None
         self.canaries = GradientCanaries(params, count, self.rate, self.sigma, self.clip, self.seed, secure)
         attach(optimizer, self.canaries, params)
+
+
+def gradient_probe(
+    config: AuditConfig, plan: PrivacyPlan, seed: int, distributed: bool
+) -> tuple[GradientProbe | None, str | None]:
+    """The white-box audit's hook for this run's DP training, or why there is none."""
+    if not config.audit.enabled:
+        return None, "audit.enabled is false"
+    if config.audit.gradient_canaries == 0:
+        return None, "audit.gradient_canaries is 0"
+    if distributed:
+        return None, "DDP training: the white-box audit runs in one-process training only"
+    privacy = config.train.privacy
+    probe = GradientProbe(
+        config.audit.gradient_canaries,
+        plan.sample_rate,
+        plan.noise_multiplier,
+        privacy.max_grad_norm,
+        seed,
+        privacy.secure_rng,
+    )
+    return probe, None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor import stage_names as names
+from auditor.errors import InputError
 from auditor.evidence import PiiSection, TaskInfo, TrainingSection
 from auditor.evidence._base import Record
 from auditor.privacy_audit import make_canaries, with_canaries
@@ -12,6 +13,7 @@ from auditor.stages.base import RunContext, Stage, register
 from auditor.tasks import get_task, infer_task
 from auditor.tasks.base import Task
 from auditor.train.stage import train_models
+from auditor.train.subjects import subject_column, with_canary_subjects
 
 
 def resolve_task(ctx: RunContext) -> tuple[Task, TaskInfo]:
@@ -40,16 +42,22 @@ class TrainStage(Stage):
         data = ctx.loaded()
         problem = task.accepts(data)
         if problem is not None:
-            from auditor.errors import InputError
-
             raise InputError(f"task {task.name} {problem} (train.task)", where=str(data.path))
-        prepared = task.prepare(data, ctx.section("pii", PiiSection), config.train, ctx.seed)
+        pii = ctx.section("pii", PiiSection)
+        prepared = task.prepare(data, pii, config.train, ctx.seed)
+        subjects = subject_column(data, pii, prepared)
+        if config.train.privacy.unit == "subject" and (subjects is None or subjects.source != "config"):
+            raise InputError(f"train.privacy.unit: subject needs a table; task {task.name} has no data.subject_id")
+        codes = subjects.codes if subjects is not None else None
         x, y = prepared.x_train, prepared.y_train
         canaries = None
         if config.audit.enabled:
-            # Canaries join the training set before training, so epsilon is accounted over them too.
+            # Canaries join the training set before training, so epsilon is accounted over them too;
+            # each canary is a person of its own.
             canaries = make_canaries(config.audit, task, prepared, ctx.seed)
             x, y = with_canaries(x, y, canaries)
+            if codes is not None:
+                codes = with_canary_subjects(codes, canaries.removed_rows, int(canaries.included.sum()))
         runs = int(config.train.privacy.enabled) + int(config.train.baseline or not config.train.privacy.enabled)
         ctx.progress.begin(self.name, total=runs * config.train.epochs, unit="epochs")
         section, artifacts = train_models(
@@ -62,6 +70,8 @@ class TrainStage(Stage):
             y_train=y,
             meter=ctx.meter,
             on_epoch=lambda _e, _n: ctx.progress.advance(1),
+            subjects=subjects,
+            trained_codes=codes,
         )
         ctx.scratch[names.TRAIN] = artifacts
         ctx.scratch["canaries"] = canaries
@@ -80,6 +90,17 @@ class TrainStage(Stage):
             lines.append(
                 f"train: epsilon {p.epsilon} at delta {p.delta:.2e} ({p.accountant}); sigma {p.noise_multiplier:.4f}, "
                 f"q {p.sample_rate:.4f}, {p.steps} steps, clipping {p.clipping}"
+            )
+        if t.subjects is not None:
+            sj = t.subjects
+            per_person = (
+                f"; per person epsilon {sj.per_person_epsilon:g}, delta {sj.per_person_delta:.3g}"
+                if sj.per_person_epsilon is not None and sj.per_person_delta is not None
+                else ""
+            )
+            lines.append(
+                f"train: {sj.subjects:,} people ({sj.source} column), up to {sj.max_rows_per_subject} rows each, "
+                f"median {sj.median_rows_per_subject:g}; unit {sj.unit}{per_person}"
             )
         if t.distributed is not None:
             d = t.distributed

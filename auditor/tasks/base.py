@@ -53,6 +53,8 @@ class Prepared:
     target_scale: tuple[float, float] = (0.0, 1.0)
     text: Any = None
     """The text task's tokenisation and checkpoint (auditor.tasks.text_classification.TextData)."""
+    train_index: np.ndarray | None = None
+    """The data rows of the training split, in order (tables only): where each training example came from."""
 
     @property
     def input_shape(self) -> tuple[int, ...]:

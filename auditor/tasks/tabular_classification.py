@@ -28,5 +28,5 @@ class TabularClassification(ClassificationTask):
         classes = sorted(set(labels_text))
         labels = np.searchsorted(np.array(classes), labels_text).astype(np.int64)
         train, test = split_indices(labels, config.test_fraction, seed)
-        encoded = tabular_features(data.frame, data.target, config, pii, train)
+        encoded = tabular_features(data.frame, data.target, config, pii, train, data.subject)
         return tabular_prepared(encoded, labels, train, test, output_dim=len(classes), classes=classes)

@@ -51,7 +51,7 @@ class TabularRegression(Task):
         mean, std = float(raw[train].mean()), float(raw[train].std())
         std = std if std > 0 else 1.0
         target = ((raw - mean) / std).astype(np.float32)
-        encoded = tabular_features(data.frame, data.target, config, pii, train)
+        encoded = tabular_features(data.frame, data.target, config, pii, train, data.subject)
         return tabular_prepared(encoded, target, train, test, output_dim=1, classes=[], target_scale=(mean, std))
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

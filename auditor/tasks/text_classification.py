@@ -159,6 +159,7 @@ class TextClassification(ClassificationTask):
             excluded=excluded,
             groups_test=groups,
             text=text,
+            train_index=train,
         )
 
     def build_model(self, prepared: Prepared, config: TrainConfig, weights: Path | None) -> BuiltModel:

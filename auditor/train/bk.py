@@ -55,11 +55,16 @@ def clipped_grads(
     max_grad_norm: float,
     accumulate: bool = False,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = _cross_entropy,
+    groups: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Set (or add to) each parameter's ``.grad`` the sum of per-sample clipped gradients.
 
     Returns the summed (unclipped) loss of the batch, detached. ``accumulate`` adds to
     existing gradients, for a logical batch processed in several physical batches.
+    With ``groups`` (a group index per row, e.g. the person), each group's summed
+    gradient is clipped instead: its squared norm is the sum over pairs of its rows of
+    (g_i . g_j)(a_i . a_j + 1) per layer, so only rows of groups with several rows
+    need cross terms. All of a group's rows must be in this call.
     """
     inputs: list[torch.Tensor] = []
     outputs: list[torch.Tensor] = []
@@ -85,6 +90,8 @@ def clipped_grads(
         if layer.bias is not None:
             a_sq.add_(1.0)
         sq_norms.addcmul_(torch.linalg.vector_norm(g, dim=1).square_(), a_sq)
+    if groups is not None:
+        sq_norms = _group_sq_norms(sq_norms, groups, layers, inputs, grads)
     factors = (max_grad_norm / (sq_norms.sqrt_() + 1e-6)).clamp_(max=1.0)
     column = factors.unsqueeze(1)
     for layer, a, g in zip(layers, inputs, grads, strict=True):
@@ -100,6 +107,33 @@ def clipped_grads(
             if layer.bias is not None:
                 layer.bias.grad = bias_grad
     return losses.detach().sum()
+
+
+def _group_sq_norms(
+    row_sq: torch.Tensor,
+    groups: torch.Tensor,
+    layers: list[nn.Linear],
+    inputs: list[torch.Tensor],
+    grads: tuple[torch.Tensor, ...],
+) -> torch.Tensor:
+    """Each row gets its group's squared gradient norm: its rows' own terms plus the cross terms."""
+    count = int(groups.max()) + 1 if len(groups) else 0
+    group_sq = torch.zeros(count, dtype=row_sq.dtype, device=row_sq.device).index_add_(0, groups, row_sq)
+    sizes = torch.bincount(groups, minlength=count)
+    shared = (sizes[groups] > 1).nonzero().squeeze(1)
+    if len(shared):
+        members = groups.index_select(0, shared)
+        same = members.unsqueeze(0) == members.unsqueeze(1)
+        same.fill_diagonal_(False)  # the diagonal is row_sq, already counted
+        cross = torch.zeros(len(shared), len(shared), dtype=row_sq.dtype, device=row_sq.device)
+        for layer, a, g in zip(layers, inputs, grads, strict=True):
+            a_s, g_s = a.index_select(0, shared), g.index_select(0, shared)
+            gram_a = a_s @ a_s.t()
+            if layer.bias is not None:
+                gram_a.add_(1.0)
+            cross.addcmul_(gram_a, g_s @ g_s.t())
+        group_sq.index_add_(0, members, (cross * same).sum(1))
+    return group_sq.index_select(0, groups).clamp_(min=0.0)
 
 
 def zero_grads(model: nn.Module) -> None:

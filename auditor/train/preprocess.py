@@ -62,7 +62,7 @@ Kinds = dict[str, tuple[str, str]]
 
 
 def select_features(
-    frame: pd.DataFrame, target: str, config: TrainConfig, kinds: Kinds, scanned: bool
+    frame: pd.DataFrame, target: str, config: TrainConfig, kinds: Kinds, scanned: bool, subject: str | None = None
 ) -> tuple[list[str], list[ExcludedColumn], list[str]]:
     features: list[str] = []
     excluded: list[ExcludedColumn] = []
@@ -72,7 +72,9 @@ def select_features(
             continue
         kind, identifier = kinds.get(name, ("structured", "none"))
         reason = None
-        if name in config.exclude_columns:
+        if name == subject:
+            reason = "identifies the data subject (data.subject_id)"
+        elif name in config.exclude_columns:
             reason = "excluded by train.exclude_columns"
         elif name == config.sensitive_attribute:
             reason = "sensitive attribute: used for per-group metrics only"
@@ -135,11 +137,16 @@ class Features:
 
 
 def tabular_features(
-    frame: pd.DataFrame, target: str, config: TrainConfig, pii: PiiSection | None, train: np.ndarray
+    frame: pd.DataFrame,
+    target: str,
+    config: TrainConfig,
+    pii: PiiSection | None,
+    train: np.ndarray,
+    subject: str | None = None,
 ) -> Features:
     """Select and encode the feature columns, with statistics from the ``train`` rows only."""
     kinds = column_kinds(frame, pii)
-    features, excluded, quasi = select_features(frame, target, config, kinds, scanned=pii is not None)
+    features, excluded, quasi = select_features(frame, target, config, kinds, pii is not None, subject)
     matrix, _ = encode(frame, features, train, kinds)
     groups = None
     if config.sensitive_attribute:
@@ -173,4 +180,5 @@ def tabular_prepared(
         quasi_identifiers=encoded.quasi_identifiers,
         k_features=encoded.k_features,
         target_scale=target_scale,
+        train_index=train,
     )

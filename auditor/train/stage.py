@@ -19,6 +19,7 @@ from torch import nn
 from auditor.config import AuditConfig, TrainConfig
 from auditor.data.fingerprint import file_sha256
 from auditor.energy.meter import EnergyMeter
+from auditor.errors import InputError
 from auditor.evidence import (
     Baseline,
     LayerRewrite,
@@ -32,7 +33,7 @@ from auditor.evidence import (
 )
 from auditor.stage_names import TRAIN_BASELINE, TRAIN_DP
 from auditor.tasks.base import BuiltModel, Prepared, Task
-from auditor.train.accounting import CROSSCHECK, PrivacyPlan, epsilon_curve, final_epsilon, plan_privacy
+from auditor.train.accounting import CROSSCHECK, epsilon_curve, final_epsilon, plan_privacy
 from auditor.train.flops import flops_per_sample
 from auditor.train.groups import group_metrics
 from auditor.train.loop import EpochCallback, Fit, LossFn, make_optimizer, train_baseline, train_private
@@ -41,9 +42,11 @@ from auditor.train.models import count_parameters, describe
 from auditor.train.post import flops_6nd, require_moved, text_inputs, weight_check
 from auditor.train.secure import NOTE_OFF, NOTE_ON
 from auditor.train.spread import Spread
+from auditor.train.subjects import UNIT_EXAMPLE, UNIT_SUBJECT, SubjectColumn, subjects_evidence
+from auditor.train.user_level import train_private_subjects
 
 if TYPE_CHECKING:
-    from auditor.privacy_audit.gradient import GradientCanaries, GradientProbe
+    from auditor.privacy_audit.gradient import GradientCanaries
 
 CONFIDENCE = 0.95
 
@@ -52,8 +55,6 @@ FLOPS_METHOD = (
     "scaled by the examples processed (epochs x training examples x runs); per-example clipping and noise "
     "are not counted"
 )
-
-UNIT = "one row (example-level DP); a person with several rows is protected only per row"
 
 
 @dataclass
@@ -75,29 +76,6 @@ def pick_device(requested: str) -> torch.device:
     if requested == "cuda" or (requested == "auto" and torch.cuda.is_available()):
         return torch.device("cuda")
     return torch.device("cpu")
-
-
-def _gradient_probe(
-    config: AuditConfig, plan: PrivacyPlan, seed: int, distributed: bool
-) -> tuple[GradientProbe | None, str | None]:
-    from auditor.privacy_audit.gradient import GradientProbe
-
-    if not config.audit.enabled:
-        return None, "audit.enabled is false"
-    if config.audit.gradient_canaries == 0:
-        return None, "audit.gradient_canaries is 0"
-    if distributed:
-        return None, "DDP training: the white-box audit runs in one-process training only"
-    privacy = config.train.privacy
-    probe = GradientProbe(
-        config.audit.gradient_canaries,
-        plan.sample_rate,
-        plan.noise_multiplier,
-        privacy.max_grad_norm,
-        seed,
-        privacy.secure_rng,
-    )
-    return probe, None
 
 
 def _no_track(_: str) -> AbstractContextManager[None]:
@@ -172,8 +150,13 @@ def train_models(
     y_train: torch.Tensor | None = None,
     meter: EnergyMeter | None = None,
     on_epoch: EpochCallback | None = None,
+    subjects: SubjectColumn | None = None,
+    trained_codes: np.ndarray | None = None,
 ) -> tuple[TrainingSection, TrainArtifacts]:
-    """Train the baseline and the DP model; ``x_train``/``y_train`` may carry canaries added by the audit."""
+    """Train the baseline and the DP model; ``x_train``/``y_train`` may carry canaries added by the audit.
+
+    ``subjects`` identifies the person behind each real training row; ``trained_codes`` gives a person to
+    every row of ``x_train`` (canaries included), which user-level DP (privacy.unit: subject) samples."""
     cfg = config.train
     track = meter.track if meter is not None else _no_track
     x = prepared.x_train if x_train is None else x_train
@@ -209,11 +192,21 @@ def train_models(
     gradient: GradientCanaries | None = None
     gradient_note: str | None = "train.privacy.enabled is false: there is no DP mechanism to audit"
     if cfg.privacy.enabled:
-        plan = plan_privacy(len(x), cfg.batch_size, cfg.epochs, cfg.privacy)
-        probe, gradient_note = _gradient_probe(config, plan, seed, spread.active)
+        by_person = cfg.privacy.unit == "subject"
+        if by_person and trained_codes is None:
+            raise InputError("train.privacy.unit: subject needs a table with the data.subject_id column")
+        people = int(trained_codes.max()) + 1 if by_person and trained_codes is not None else 0
+        plan = plan_privacy(people if by_person else len(x), cfg.batch_size, cfg.epochs, cfg.privacy)
+        from auditor.privacy_audit.gradient import gradient_probe
+
+        probe, gradient_note = gradient_probe(config, plan, seed, spread.active)
         with track(TRAIN_DP):
             if spread.active:
                 fit, steps = spread.fit(TRAIN_DP, copy.deepcopy(initial), plan)
+            elif by_person and trained_codes is not None:
+                fit, steps = train_private_subjects(
+                    copy.deepcopy(initial), x, y, trained_codes, cfg, plan, seed, on_epoch, loss_fn, score, probe
+                )
             else:
                 fit, steps = train_private(
                     copy.deepcopy(initial),
@@ -252,7 +245,7 @@ def train_models(
             max_grad_norm=cfg.privacy.max_grad_norm,
             poisson_sampling=True,
             clipping=fit.clipping,
-            unit=UNIT,
+            unit=UNIT_SUBJECT if by_person else UNIT_EXAMPLE,
             secure_mode=cfg.privacy.secure_rng,
             secure_mode_note=NOTE_ON if cfg.privacy.secure_rng else NOTE_OFF,
             includes_canaries=len(x) != len(prepared.x_train),
@@ -342,7 +335,7 @@ def train_models(
         train_rows=len(prepared.x_train),
         test_rows=len(prepared.x_test),
         training_examples=len(x),
-        delta_limit=1.0 / len(x),
+        delta_limit=1.0 / (people if privacy is not None and people else len(x)),
         flops_estimate=float(per_sample * passes),
         flops_method=FLOPS_METHOD,
         flops_6nd=flops_6nd(initial, passes * int(x.shape[-1])) if text is not None else None,
@@ -351,6 +344,16 @@ def train_models(
         training_seconds=round(training_seconds, 6),
         groups=groups,
         distributed=spread.evidence(),
+        subjects=(
+            subjects_evidence(
+                subjects,
+                cfg.privacy.unit,
+                privacy.epsilon if privacy else None,
+                privacy.delta if privacy else None,
+            )
+            if subjects is not None
+            else None
+        ),
     )
     artifacts = TrainArtifacts(
         task=task,
