@@ -115,6 +115,7 @@ def test_unit_subject_needs_a_subject_column(tmp_path: Path) -> None:
 
     config = write_small_example(tmp_path, rows=200)
     data = yaml.safe_load(config.read_text())
+    data["data"].pop("subject_id", None)
     data["train"]["privacy"]["unit"] = "subject"
     config.write_text(yaml.safe_dump(data))
     result = CliRunner().invoke(app, ["run", str(config), "-o", str(tmp_path / "out")])
@@ -133,10 +134,20 @@ def test_unit_subject_needs_a_subject_column(tmp_path: Path) -> None:
 def test_a_subject_column_is_proposed_from_the_scan(e2e: object) -> None:
     import json
 
+    import pandas as pd
+
+    from auditor.evidence import PiiSection
+    from auditor.train.subjects import propose
+
     out: Path = e2e.out  # type: ignore[attr-defined]
-    subjects = json.loads((out / "evidence.json").read_text())["training"]["subjects"]
-    assert subjects["source"] == "proposed" and subjects["column"] == "email"
-    assert "proposed from the PII scan" in subjects["reason"]
+    evidence = json.loads((out / "evidence.json").read_text())
+    subjects = evidence["training"]["subjects"]
+    assert subjects["source"] == "config" and subjects["column"] == "email" and subjects["unit"] == "subject"
     assert subjects["rows"] >= subjects["subjects"] >= 1
+    # Without data.subject_id, the scan's email column is proposed.
+    frame = pd.read_csv(e2e.config.parent / "loans.csv")  # type: ignore[attr-defined]
+    proposal = propose(PiiSection.model_validate(evidence["pii"]), frame)
+    assert proposal is not None and proposal[0] == "email" and "email addresses" in proposal[1]
+    assert propose(None, frame) is None
     html = (out / "report.html").read_text()
-    assert "proposed by auditor from the PII scan" in html
+    assert "set in data.subject_id" in html and "Per person" in html

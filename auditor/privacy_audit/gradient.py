@@ -23,8 +23,9 @@ Differentially Private Machine Learning", and of Steinke, Nasr & Jagielski 2023)
   RMS over the claimed sigma x C is the noise ratio (1 when the noise is as claimed).
 - **Score.** The sum over steps of the subsampled Gaussian's log-likelihood ratio,
   log(1 - q + q exp((mu y - mu^2/2) / s^2)), mu = 1/sigma, y the reading in units
-  of sigma C, s the noise ratio (nearest point of a fixed grid): the most powerful
-  test of "included" at the noise actually observed.
+  of sigma C, s the noise ratio the probes measured over the first 16 steps (the
+  readings of those steps are kept until then): the most powerful test of
+  "included" at the noise actually observed.
 - **Bound.** Thresholds at the null score distribution's quantiles (simulated, for
   1, 3, 10 and 30 expected false positives). At each, Clopper-Pearson bounds on the
   true- and false-positive rates give epsilon_hat = log((TPR_lower - delta) / FPR_upper),
@@ -55,8 +56,10 @@ from auditor.train.secure import SecureRandom
 MAX_AUTO = 50_000
 """Default gradient canaries: at most this many, and at most half the trainable coordinates."""
 MAX_PROBES = 4096
-NOISE_GRID = (1.0, 0.75, 0.5, 0.35, 0.25, 0.15, 0.1, 0.05, 0.02, 0.01)
-"""Noise levels, as multiples of the claimed noise, at which every canary's likelihood ratio is kept."""
+WARM_UP_STEPS = 16
+"""Steps whose readings are kept until the probes have measured the noise level; then each step is scored once."""
+MIN_LEVEL = 0.01
+"""The smallest noise level scored, as a multiple of the claim (no noise at all scores as this)."""
 EXPECTED_FALSE_POSITIVES = (1, 3, 10, 30)
 NULL_BUDGET = 30_000_000
 """Simulated null readings (canaries x steps) for the thresholds."""
@@ -78,10 +81,10 @@ def gradient_canary_count(requested: int | str, trainable: int) -> int:
     return int(min(int(requested), trainable // 2))
 
 
-def _log_lr(y: np.ndarray, rate: float, mu: float, levels: tuple[float, ...] = NOISE_GRID) -> np.ndarray:
-    """Per-step log-likelihood ratios of 'sampled canary' at each noise level; y in claimed-noise units."""
-    scale = np.asarray(levels) ** 2
-    ratios: np.ndarray = np.logaddexp(math.log1p(-rate), math.log(rate) + (mu * y[:, None] - mu * mu / 2) / scale)
+def _log_lr(y: np.ndarray, rate: float, mu: float, level: float) -> np.ndarray:
+    """Per-step log-likelihood ratios of 'sampled canary' at noise ``level`` (a multiple of the claim);
+    ``y`` in claimed-noise units (sigma x C)."""
+    ratios: np.ndarray = np.logaddexp(math.log1p(-rate), math.log(rate) + (mu * y - mu * mu / 2) / level**2)
     return ratios
 
 
@@ -116,7 +119,9 @@ class GradientCanaries:
         starts = np.cumsum([0, *sizes])
         self._groups = self._grouped(params, starts, flat, signs)
         self._probe_groups = self._grouped(params, starts, probe_flat, np.ones(probes))
-        self._grid_scores = np.zeros((count, len(NOISE_GRID)))
+        self._scores = np.zeros(count)
+        self._pending: list[np.ndarray] = []  # readings of the first steps, until the level is fixed
+        self._level: float | None = None
         self._noise_squares = 0.0
         self._noise_readings = 0
         self.steps = 0
@@ -157,41 +162,63 @@ class GradientCanaries:
         self._probe_real = [summed[k].view(-1).index_select(0, o).clone() for k, o, _, _ in self._probe_groups]
 
     def observe(self, noisy: list[torch.Tensor]) -> None:
-        """After the noise: score each canary on its reading, and measure the noise at the probes."""
+        """After the noise: measure the noise at the probes, and score each canary on its reading."""
         unit = self.sigma * self.clip if self.sigma > 0 else self.clip
         for (k, offsets, _, _), real in zip(self._probe_groups, self._probe_real, strict=True):
             noise = (noisy[k].view(-1).index_select(0, offsets) - real).double().cpu().numpy() / unit
             self._noise_squares += float(np.sum(noise * noise))
             self._noise_readings += len(noise)
-        mu = 1.0 / self.sigma if self.sigma > 0 else 1.0
+        readings = np.empty(self.count)
         for (k, offsets, sign, members), real in zip(self._groups, self._real, strict=True):
             reading = (noisy[k].view(-1).index_select(0, offsets) - real) * sign
-            self._grid_scores[members] += _log_lr(reading.double().cpu().numpy() / unit, self.rate, mu)
+            readings[members] = reading.double().cpu().numpy() / unit
         self.steps += 1
         self._real, self._probe_real = [], []
+        if self._level is None:
+            self._pending.append(readings)
+            if len(self._pending) >= WARM_UP_STEPS:
+                self._settle()
+        else:
+            self._scores += _log_lr(readings, self.rate, self._mu, self._level)
+
+    @property
+    def _mu(self) -> float:
+        return 1.0 / self.sigma if self.sigma > 0 else 1.0
+
+    def _settle(self) -> None:
+        """Fix the scored noise level from the probes alone (no canary's bit), then score the kept readings."""
+        self._level = max(self.noise_ratio, MIN_LEVEL)
+        for readings in self._pending:
+            self._scores += _log_lr(readings, self.rate, self._mu, self._level)
+        self._pending = []
 
     @property
     def noise_ratio(self) -> float:
         """RMS of the noise at the probes, over the claimed noise sigma x C."""
         return math.sqrt(self._noise_squares / self._noise_readings) if self._noise_readings else 1.0
 
-    def grid_index(self) -> int:
-        return int(np.argmin(np.abs(np.log(NOISE_GRID) - math.log(max(self.noise_ratio, 1e-6)))))
+    @property
+    def level(self) -> float:
+        if self._level is None:
+            self._settle()
+        assert self._level is not None
+        return self._level
 
     def scores(self) -> np.ndarray:
-        chosen: np.ndarray = self._grid_scores[:, self.grid_index()]
-        return chosen
+        """Each canary's log-likelihood ratio at the noise level the probes measured in the first steps."""
+        level = self.level
+        assert level > 0
+        return self._scores
 
     def null_thresholds(self, excluded: int) -> list[float]:
         """Score thresholds with 1, 3, 10 and 30 expected false positives among ``excluded`` canaries,
         from simulated readings of pure noise at the observed level (no canary's bit is used)."""
         rng = np.random.default_rng(self.seed + 7_368_787)
         trials = int(min(400_000, max(100_000, NULL_BUDGET // max(self.steps, 1))))
-        mu = 1.0 / self.sigma if self.sigma > 0 else 1.0
-        level = (NOISE_GRID[self.grid_index()],)
+        level = self.level
         null = np.zeros(trials)
         for _ in range(self.steps):
-            null += _log_lr(rng.normal(0.0, self.noise_ratio, trials), self.rate, mu, level)[:, 0]
+            null += _log_lr(rng.normal(0.0, self.noise_ratio, trials), self.rate, self._mu, level)
         return [float(np.quantile(null, max(0.0, 1.0 - e / max(excluded, 1)))) for e in EXPECTED_FALSE_POSITIVES]
 
 

@@ -84,6 +84,17 @@ def person_clipped_sum(
     return [torch.einsum("p,p...->...", factor, sums[n]) for n in names], total
 
 
+def _rows_of(
+    chosen: np.ndarray, order: np.ndarray, starts: np.ndarray, counts: np.ndarray, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The rows of the chosen people (``order`` sorted by person) and each row's position among them."""
+    lengths = counts[chosen]
+    person = np.repeat(np.arange(len(chosen)), lengths)
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    rows = order[np.repeat(starts[chosen], lengths) + offsets]
+    return torch.from_numpy(rows).to(device), torch.from_numpy(person).to(device)
+
+
 def train_private_subjects(
     model: nn.Module,
     x: torch.Tensor,
@@ -126,9 +137,7 @@ def train_private_subjects(
                 chosen = np.nonzero(
                     torch.rand(people, generator=sampler, dtype=torch.float64).numpy() < plan.sample_rate
                 )[0]
-            picked = [order[starts[p] : starts[p + 1]] for p in chosen]
-            index = torch.from_numpy(np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)).to(device)
-            person = torch.from_numpy(np.repeat(np.arange(len(chosen)), counts[chosen])).to(device)
+            index, person = _rows_of(chosen, order, starts, counts, device)
             if len(index) and fast and len(index) <= config.max_physical_batch_size:
                 total = float(
                     clipped_grads(
