@@ -118,7 +118,11 @@ def test_auto_canary_count_is_sized_to_the_data() -> None:
 
 @pytest.mark.slow
 def test_broken_dp_run_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Noise forced to 0 while the run claims epsilon = 1: the audit must see epsilon_hat > epsilon."""
+    """Noise forced to 0 while the run claims epsilon = 1: the white-box audit sees epsilon_hat > epsilon.
+
+    The black-box audit (data canaries on the final model) has little power at these settings: it caught
+    this run with one seed and not with others, and it never caught a broken credit-example run over 20
+    seeds (docs/benchmarks.md). The white-box audit catches it every time, by a wide margin."""
     import auditor.train.loop as loop
     from auditor.cli import app
 
@@ -131,21 +135,20 @@ def test_broken_dp_run_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     config = write_small_example(tmp_path / "ex", rows=3000)
     data = yaml.safe_load(config.read_text())
     data["train"].update({"epochs": 30, "batch_size": 128, "baseline": False})
-    # Seeded sampling: at these settings the black-box audit's margin is small (80 of 96 guesses right,
-    # epsilon_hat 1.016 against 0.999), so with secret Poisson masks it is caught in some runs only.
-    # The audit's power is issue 17's open part; this test pins one seed to show a catch is possible.
-    data["train"]["privacy"].update({"target_epsilon": 1.0, "max_grad_norm": 10.0, "secure_rng": False})
+    data["train"]["privacy"].update({"target_epsilon": 1.0, "max_grad_norm": 10.0, "unit": "example"})
     data["policies"]["params"]["gdpr.max_epsilon"] = 3.0
     config.write_text(yaml.safe_dump(data))
     out = tmp_path / "out"
     result = CliRunner().invoke(app, ["run", str(config), "-o", str(out), "--format", "json"])
     assert result.exit_code == 1, result.stderr
     evidence = load_evidence(out / "evidence.json")
-    assert evidence.audit is not None and evidence.audit.canary is not None
-    assert evidence.training is not None and evidence.training.privacy is not None
-    assert evidence.audit.canary.epsilon_lower_bound > evidence.training.privacy.epsilon
-    control = next(c for c in evidence.controls if c.id == "GDPR-AUDIT-001")
-    assert control.status == "fail" and "GDPR-AUDIT-001" in evidence.summary.blocking
+    assert evidence.audit is not None and evidence.training is not None and evidence.training.privacy is not None
+    gradient = evidence.audit.gradient
+    assert gradient is not None and gradient.noise_ratio == 0.0
+    assert gradient.epsilon_lower_bound > 2 * evidence.training.privacy.epsilon
+    control = next(c for c in evidence.controls if c.id == "GDPR-AUDIT-003")
+    assert control.status == "fail" and "GDPR-AUDIT-003" in evidence.summary.blocking
+    assert evidence.audit.canary is not None and evidence.audit.canary.max_refutable is not None
 
 
 @pytest.mark.slow
