@@ -315,6 +315,11 @@ class EnergyConfig(_Strict):
         description="CodeCarbon's sampling interval. In process mode CPU energy comes from CPU-time deltas and "
         "every stage ends with a final sample, so a longer interval loses no accuracy and costs less.",
     )
+    gpu_ids: list[int] | None = Field(
+        None,
+        description="GPU indices CodeCarbon measures (default: CUDA_VISIBLE_DEVICES, else every GPU). NVML's "
+        "figure covers the whole device, other processes on it included.",
+    )
     force_cpu_power_w: float | None = Field(None, gt=0)
     force_ram_power_w: float | None = Field(None, gt=0)
     price_per_kwh: float | None = Field(None, ge=0)

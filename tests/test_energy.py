@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from types import SimpleNamespace
 
@@ -165,3 +166,35 @@ def test_the_runs_own_country_is_never_recommended() -> None:
     actions = [r.action for r in section.recommendations]
     assert not any("(FRA)" in a for a in actions)
     assert "Train in Norway (NOR)" in actions
+
+
+def test_a_training_gpu_that_reports_zero_kwh_makes_the_energy_controls_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """codecarbon#1316: NVML without an energy counter reads 0 kWh. A GPU run is then never silently zero."""
+    import json
+    from pathlib import Path
+
+    from auditor.policy.engine import evaluate_controls
+    from auditor.policy.loader import load_packs
+
+    meter = EnergyMeter(EnergyConfig(country_iso_code="FRA", measure_power_secs=0.2))
+    with meter.track("train.dp"):
+        time.sleep(0.1)
+    assert meter.total().gpu_kwh == 0.0  # what a fake NVML reading of 0 kWh gives: no GPU energy at all
+    config = EnergyConfig(country_iso_code="FRA", gpu_ids=[1])
+    section = energy_section(meter, config, 1, [], training_device="cuda:0")
+    assert section.unreliable is not None and "codecarbon#1316" in section.unreliable
+    assert section.unreliable in section.warnings and section.gpu_ids == [1]
+    assert energy_section(meter, config, 1, [], training_device="cpu").unreliable is None
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2,3")
+    assert energy_section(meter, EnergyConfig(country_iso_code="FRA"), 1, []).gpu_ids == [2, 3]
+
+    document = json.loads((Path(__file__).parent / "data" / "evidence.json").read_text())
+    document["energy"]["unreliable"] = section.unreliable
+    from auditor.evidence import StageRecord
+
+    records = [StageRecord.model_validate(s) for s in document["stages"]]
+    packs = load_packs(["sustainability"], {})
+    results = {c.id: c for c in evaluate_controls(packs, document, records, [], dt.date(2026, 12, 2))}
+    for control_id in ("SUS-ENERGY-001", "SUS-CARBON-001", "SUS-GPU-001"):
+        assert results[control_id].status == "error", control_id
+        assert "energy evidence is unreliable" in results[control_id].reason

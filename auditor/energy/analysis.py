@@ -4,6 +4,8 @@ energy; nothing is measured twice."""
 
 from __future__ import annotations
 
+import os
+
 from auditor.config import EnergyConfig
 from auditor.energy.intensity import SOURCE, country_intensity
 from auditor.energy.meter import EnergyMeter
@@ -128,6 +130,16 @@ def _recommendations(
     return out
 
 
+def visible_gpus(config: EnergyConfig) -> list[int] | None:
+    """The GPU indices CodeCarbon measures: energy.gpu_ids, else CUDA_VISIBLE_DEVICES when it lists indices."""
+    if config.gpu_ids is not None:
+        return list(config.gpu_ids)
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+    if visible and all(part.strip().isdigit() for part in visible.split(",")):
+        return [int(part) for part in visible.split(",")]
+    return None
+
+
 def energy_section(
     meter: EnergyMeter,
     config: EnergyConfig,
@@ -135,8 +147,17 @@ def energy_section(
     dp_curve: list[EpochPoint],
     curve_metric: str = "accuracy",
     training_tokens: int | None = None,
+    training_device: str | None = None,
 ) -> EnergySection:
     total = meter.total()
+    warnings = list(meter.warnings)
+    unreliable = None
+    if training_device is not None and training_device.startswith("cuda") and total.gpu_kwh == 0.0:
+        unreliable = (
+            f"training ran on {training_device}, but NVML reported 0 kWh for the GPU (codecarbon#1316: no energy "
+            "counter on this GPU, or NVML unavailable): GPU energy is unknown, so the totals are too low"
+        )
+        warnings.append(unreliable)
     table = country_intensity(config.country_iso_code)
     intensity = total.emissions_kg / total.energy_kwh * 1000 if total.energy_kwh > 0 else table.g_per_kwh
     source = f"{SOURCE}, {table.year}" if not config.region else f"CodeCarbon regional data for {config.region}"
@@ -171,7 +192,9 @@ def energy_section(
         pue=config.pue,
         tracking_mode="process (this process and its children)",
         measure_power_secs=config.measure_power_secs,
-        warnings=list(meter.warnings),
+        warnings=warnings,
+        unreliable=unreliable,
+        gpu_ids=visible_gpus(config),
         cost=_cost(config, total),
         what_if=what_if,
         projection=_projection(config, stage, dp_epochs, intensity),

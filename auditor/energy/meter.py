@@ -79,6 +79,8 @@ def _tracker_kwargs(config: EnergyConfig, gpu_ids: list[int] | None = None) -> d
     }
     if config.region:
         kwargs["region"] = config.region
+    if gpu_ids is None and config.gpu_ids is not None:
+        gpu_ids = list(config.gpu_ids)
     if gpu_ids is not None:
         kwargs["gpu_ids"] = gpu_ids
     if config.force_cpu_power_w is not None:

@@ -58,7 +58,12 @@ def gpu_method(gpu: Any | None, gpu_kwh: float) -> Method:
             ),
             watts=None,
         )
-    return Method(status="measured", how="NVML total energy counters", watts=None)
+    return Method(
+        status="measured",
+        how="NVML total energy counters of the GPUs measured; each covers the whole device, other processes on it "
+        "included",
+        watts=None,
+    )
 
 
 def ram_method(ram: Any, ram_watts: float | None, config: EnergyConfig) -> Method:

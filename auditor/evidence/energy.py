@@ -164,6 +164,11 @@ class EnergySection(Record):
     """CodeCarbon's sampling interval, seconds."""
     warnings: list[str]
     """CodeCarbon problems, as evidence."""
+    unreliable: str | None = None
+    """Why the figures cannot be trusted, when they cannot (a GPU trained but NVML reported 0 kWh).
+    Every control that reads this section is then an error, never a pass."""
+    gpu_ids: list[int] | None = None
+    """The GPUs CodeCarbon measured (energy.gpu_ids, or CUDA_VISIBLE_DEVICES); null: every GPU it found."""
     cost: Cost
     """What the run cost."""
     what_if: list[WhatIf]

@@ -45,6 +45,17 @@ def _stages_used(control: Control, stage_of: dict[str, str]) -> list[str]:
     return sorted({stage_of[root] for root in _root_use(stage_of).findall(text)})
 
 
+def _unreliable(control: Control, document: dict[str, Any], stage_of: dict[str, str]) -> str | None:
+    """Why evidence this control reads is marked unreliable (a section's ``unreliable``), or None."""
+    check = control.check
+    text = check.metric if isinstance(check, MetricCheck) else f"{check.cel} {check.observed or ''}"
+    for root in sorted(set(_root_use(stage_of).findall(text))):
+        section = document.get(root)
+        if isinstance(section, dict) and section.get("unreliable"):
+            return f"{root} evidence is unreliable: {section['unreliable']}"
+    return None
+
+
 def _not_applicable(control: Control, document: dict[str, Any]) -> str | None:
     """Why the control does not apply to this run, or None when it does.
 
@@ -169,6 +180,8 @@ def evaluate_controls(
                     "skipped",
                     f"stage {problem.name} was skipped: {problem.error or 'disabled in the config'}",
                 )
+            elif (doubt := _unreliable(control, document, stage_of)) is not None:
+                status, reason = "error", doubt
             else:
                 status, observed, reason = _evaluate(control, loaded.params, document)
             waiver, note = _waiver_for(control.id, waivers, today) if status in {"fail", "error"} else (None, "")

@@ -36,6 +36,7 @@ class EnergyStage(Stage):
             training.curve if training else [],
             training.curve_metric if training else "accuracy",
             training_tokens=tokens,
+            training_device=training.model.device if training is not None else None,
         )
 
     def describe(self, section: Any) -> list[str]:
