@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     NOT_COMPLIANT = 1
     INPUT_ERROR = 2
     INTERNAL_ERROR = 3
+    INTERRUPTED = 130
 
 
 class AuditError(Exception):

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import platform
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -138,17 +141,34 @@ def _record(stage: Stage, status: str, started: float, error: str | None) -> Sta
     return StageRecord(name=stage.name, status=status, duration_s=round(time.perf_counter() - started, 6), error=error)
 
 
+@contextmanager
+def _no_console_input() -> Iterator[None]:
+    """Stages never wait on a person: stdin reads end-of-file and breakpoint() does nothing.
+
+    A model factory that reads stdin or calls breakpoint() would otherwise hang the run."""
+    saved_stdin, saved_hook = sys.stdin, sys.breakpointhook
+    with open(os.devnull, encoding="utf-8") as empty:
+        sys.stdin = empty
+        sys.breakpointhook = lambda *args, **kwargs: None
+        try:
+            yield
+        finally:
+            sys.stdin, sys.breakpointhook = saved_stdin, saved_hook
+
+
 def _run_one(stage: Stage, ctx: RunContext) -> tuple[str, str | None]:
-    """Run ``stage``; a crash of any kind (SystemExit included) is a stage error, never an exit."""
+    """Run ``stage``; a crash of any kind (SystemExit and other BaseExceptions included) is a stage error,
+    never an exit. Only an interrupt (Ctrl-C) stops the run: the CLI exits 130 without a report."""
     try:
-        if stage.tracked:
-            with ctx.meter.track(stage.name):
+        with _no_console_input():
+            if stage.tracked:
+                with ctx.meter.track(stage.name):
+                    result = stage.run(ctx)
+            else:
                 result = stage.run(ctx)
-        else:
-            result = stage.run(ctx)
-    except InputError:
+    except (InputError, KeyboardInterrupt):
         raise
-    except (Exception, SystemExit) as exc:  # a stage failure is data, not a crash (design.md)
+    except BaseException as exc:  # a stage failure is data, not a crash (design.md)
         return "error", _one_line(exc)
     if stage.section is not None and result is not None:
         ctx.sections[stage.section] = result

@@ -36,8 +36,11 @@ def guarded(command: F) -> F:
             if STATE["debug"]:
                 traceback.print_exc()
             raise fail_input(exc.one_line()) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort):
             raise
+        except KeyboardInterrupt:
+            console.print("[bold red]interrupted[/] (no report was written)", markup=True, emoji=False)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
             if STATE["debug"]:
                 traceback.print_exc()

@@ -1,0 +1,88 @@
+"""Fail closed: nothing inside a stage can exit 0, hang on a console, or escape as a crash."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+from typer.testing import CliRunner
+
+from auditor.config import EnergyConfig
+from auditor.energy import EnergyMeter
+from auditor.evidence._base import Record
+from auditor.pipeline import _run_one
+from auditor.progress import NoProgress
+from auditor.stages import RunContext, Stage
+
+
+class Odd(BaseException):
+    """Neither an Exception nor SystemExit."""
+
+
+class Probe(Stage):
+    name: ClassVar[str] = "probe"
+    description: ClassVar[str] = "runs a callable"
+    tracked: ClassVar[bool] = False
+
+    def __init__(self, action: Any) -> None:
+        self.action = action
+
+    def run(self, ctx: RunContext) -> Record | None:
+        self.action()
+        return None
+
+
+def _ctx() -> RunContext:
+    from auditor.config import AuditConfig
+
+    config = AuditConfig.model_validate(
+        {"project": "p", "data": {"path": "x.csv", "target": "y"}, "energy": {"country_iso_code": "FRA"}}
+    )
+    return RunContext(
+        config=config, seed=0, meter=EnergyMeter(EnergyConfig(country_iso_code="FRA")), progress=NoProgress()
+    )
+
+
+def _exit_zero() -> None:
+    raise SystemExit(0)
+
+
+def _odd() -> None:
+    raise Odd("not an Exception")
+
+
+def _asks() -> None:
+    breakpoint()  # a no-op inside stages
+    input("password? ")  # stdin reads end-of-file: EOFError, a stage error, not a hang
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [(_exit_zero, "SystemExit"), (_odd, "Odd: not an Exception"), (_asks, "EOFError")],
+)
+def test_anything_a_stage_raises_is_a_stage_error(action: Any, message: str) -> None:
+    status, error = _run_one(Probe(action), _ctx())
+    assert status == "error" and error is not None and message in error
+
+
+def test_an_interrupt_stops_the_run() -> None:
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run_one(Probe(interrupt), _ctx())
+
+
+def test_an_interrupted_command_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    import auditor.pipeline as pipeline
+    from auditor.cli import app
+    from tests.conftest import write_small_example
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "run", interrupted)
+    config = write_small_example(tmp_path, rows=100)
+    result = CliRunner().invoke(app, ["run", str(config), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert not (tmp_path / "out").exists()
