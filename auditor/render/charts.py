@@ -25,6 +25,7 @@ ACCENT = "#059669"
 WARN = "#d97706"
 RC: dict[str, Any] = {
     "svg.hashsalt": "auditor",
+    "text.parse_math": False,  # labels are plain text: a "$...$" in a column name is not mathtext
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",
     "svg.id": "chart",

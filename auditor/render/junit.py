@@ -1,16 +1,31 @@
-"""``junit.xml``: one testcase per control, grouped in one testsuite per pack."""
+"""``junit.xml``: one testcase per control, grouped in one testsuite per pack.
+
+A ``<failure>`` is a control that blocks the gate, nothing else: a control that failed below
+the gate's severity (``--fail-on``) is ``<skipped>`` with the reason, so a CI test tab agrees
+with the exit code. Every string is cut to XML 1.0's characters (a column name can hold
+control characters that would make the file unparseable).
+"""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from auditor.evidence import ControlResult, Evidence
 from auditor.render.base import RenderContext, Renderer, register
 from auditor.render.fmt import observed
 
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids written as a visible escape (\\x01)."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
 
 def junit_xml(ev: Evidence) -> bytes:
-    root = ET.Element("testsuites", name=f"auditor {ev.run.project}")
+    root = ET.Element("testsuites", name=xml_text(f"auditor {ev.run.project}"))
+    blocking = set(ev.summary.blocking)
     packs: dict[str, list[ControlResult]] = {}
     for control in ev.controls:
         packs.setdefault(control.pack, []).append(control)
@@ -19,19 +34,23 @@ def junit_xml(ev: Evidence) -> bytes:
         suite = ET.SubElement(root, "testsuite", name=pack, timestamp=ev.run.started_at)
         counts = {"tests": len(controls), "failures": 0, "errors": 0, "skipped": 0}
         for c in controls:
-            case = ET.SubElement(suite, "testcase", classname=f"auditor.{pack}", name=f"{c.id} {c.title}")
-            detail = f"observed: {observed(c.observed)}; expected: {c.expected}; {c.reason}"
-            if c.status == "fail":
+            case = ET.SubElement(suite, "testcase", classname=f"auditor.{pack}", name=xml_text(f"{c.id} {c.title}"))
+            detail = xml_text(f"observed: {observed(c.observed)}; expected: {c.expected}; {c.reason}")
+            if c.status == "fail" and c.id in blocking:
                 counts["failures"] += 1
                 ET.SubElement(
                     case, "failure", message=f"{c.id} failed ({c.severity})", type=c.severity
-                ).text = f"{detail}\nremediation: {c.remediation}\nrefs: {'; '.join(c.refs)}"
+                ).text = xml_text(f"{detail}\nremediation: {c.remediation}\nrefs: {'; '.join(c.refs)}")
+            elif c.status == "fail":
+                counts["skipped"] += 1
+                below = f"failed below the gate's severity ({c.severity} < {ev.summary.fail_on}), not blocking"
+                ET.SubElement(case, "skipped", message=xml_text(f"{below}: {c.reason}"))
             elif c.status == "error":
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=f"{c.id} could not be evaluated", type="error").text = detail
             elif c.status in {"skipped", "waived"}:
                 counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=f"{c.status}: {c.reason}")
+                ET.SubElement(case, "skipped", message=xml_text(f"{c.status}: {c.reason}"))
             ET.SubElement(case, "system-out").text = detail
         for key, value in counts.items():
             suite.set(key, str(value))

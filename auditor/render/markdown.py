@@ -1,6 +1,14 @@
-"""``summary.md``: short, for pull-request comments and ``$GITHUB_STEP_SUMMARY``."""
+"""``summary.md``: short, for pull-request comments and ``$GITHUB_STEP_SUMMARY``.
+
+Every string that can come from the user's data or config (project, column names in
+reasons, stage errors) goes through ``_cell``: line breaks become spaces and Markdown's
+and HTML's active characters are backslash-escaped, so a column name cannot add an image,
+a link or a table row. A control that failed below the gate's severity is marked as such,
+in agreement with the exit code."""
 
 from __future__ import annotations
+
+import re
 
 from auditor.evidence import Evidence
 from auditor.render.base import RenderContext, Renderer, register
@@ -9,8 +17,14 @@ from auditor.render.fmt import energy, mass, num, observed
 ICONS = {"pass": "✅", "fail": "❌", "error": "⛔", "waived": "⚠️", "skipped": "⏭️"}
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+_ACTIVE = re.compile(r"([\\`*_{}\[\]()#+!|<>~&])")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """``text`` inert in a Markdown table cell: one line, every active character escaped."""
+    visible = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", " ".join(text.split()))
+    return _ACTIVE.sub(r"\\\1", visible)
 
 
 def summary_markdown(ev: Evidence) -> str:
@@ -39,11 +53,13 @@ def summary_markdown(ev: Evidence) -> str:
     lines += [f"- {f}" for f in facts] + [""]
     shown = [c for c in ev.controls if c.status not in {"pass", "skipped"}]
     skipped = [c.id for c in ev.controls if c.status == "skipped"]
+    blocking = set(ev.summary.blocking)
     if shown:
         lines += ["| | Control | Severity | Observed | Expected |", "|---|---|---|---|---|"]
         for c in shown:
+            icon = ICONS[c.status] if c.status != "fail" or c.id in blocking else f"{ICONS['waived']} below the gate"
             lines.append(
-                f"| {ICONS[c.status]} | **{c.id}** {_cell(c.title)} | {c.severity} "
+                f"| {icon} | **{c.id}** {_cell(c.title)} | {c.severity} "
                 f"| {_cell(observed(c.observed))} | {_cell(c.expected)} |"
             )
         lines.append("")

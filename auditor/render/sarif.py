@@ -58,18 +58,23 @@ def sarif_log(ev: Evidence, version: str) -> dict[str, Any]:
     index = {c.id: i for i, c in enumerate(ev.controls)}
     results = []
     data_path = ev.data.path if ev.data is not None else "."
+    blocking = set(ev.summary.blocking)
     for c in ev.controls:
         if c.status not in {"fail", "error"}:
             continue
         text = f"{c.id} {c.title}: {c.status}. Observed {observed(c.observed)}; expected {c.expected}. {c.reason}"
+        blocks = c.id in blocking
+        if not blocks:
+            text += f" Below the gate's severity ({ev.summary.fail_on}): not blocking."
         results.append(
             {
                 "ruleId": c.id,
                 "ruleIndex": index[c.id],
-                "level": "error" if c.status == "error" else LEVEL[c.severity],
+                # A failure below the gate's severity is a note, so code scanning agrees with the exit code.
+                "level": "error" if c.status == "error" else (LEVEL[c.severity] if blocks else "note"),
                 "message": {"text": text},
                 "locations": [_location(data_path, None)],
-                "properties": {"status": c.status, "severity": c.severity},
+                "properties": {"status": c.status, "severity": c.severity, "blocking": blocks},
             }
         )
     if ev.pii is not None:
