@@ -187,7 +187,8 @@ def _run_stages(ctx: RunContext) -> list[StageRecord]:
             continue
         reason = stage.skip_reason(ctx)
         if reason is not None:
-            records.append(StageRecord(name=stage.name, status="skipped", duration_s=0.0, error=reason))
+            off = stage.disabled(ctx)
+            records.append(StageRecord(name=stage.name, status="skipped", duration_s=0.0, error=reason, disabled=off))
             continue
         ctx.progress.begin(stage.name)
         status, error = _run_one(stage, ctx)

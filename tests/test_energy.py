@@ -154,7 +154,11 @@ def test_energy_can_be_switched_off(tmp_path) -> None:
     config = load_config(write_small_example(tmp_path, rows=200, **{"energy.enabled": False, "audit.enabled": False}))
     evidence = run(config)
     assert evidence.energy is None and evidence.stage("energy").status == "skipped"
-    assert {c.id: c.status for c in evidence.controls}["SUS-ENERGY-001"] == "skipped"
+    assert evidence.stage("energy").disabled
+    # A gate cannot be emptied by switching its evidence off: the pack's energy controls are errors.
+    control = next(c for c in evidence.controls if c.id == "SUS-ENERGY-001")
+    assert control.status == "error" and "was turned off (energy.enabled is false)" in control.reason
+    assert evidence.verdict == "fail"
 
 
 def test_the_runs_own_country_is_never_recommended() -> None:

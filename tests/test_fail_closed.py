@@ -86,3 +86,40 @@ def test_an_interrupted_command_exits_130(monkeypatch: pytest.MonkeyPatch, tmp_p
     result = CliRunner().invoke(app, ["run", str(config), "-o", str(tmp_path / "out")])
     assert result.exit_code == 130 and "interrupted" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_turning_the_scan_off_makes_the_scan_controls_errors_unless_waived() -> None:
+    """A gate cannot be emptied silently: pii.enabled: false leaves the GDPR scan controls in error."""
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    from auditor.evidence import StageRecord
+    from auditor.policy.engine import evaluate_controls
+    from auditor.policy.loader import load_packs
+    from auditor.policy.model import WaiverEntry
+
+    document = json.loads((Path(__file__).parent / "data" / "evidence.json").read_text())
+    document["pii"] = None
+    records = [StageRecord.model_validate(s) for s in document["stages"]]
+    records = [
+        r.model_copy(update={"status": "skipped", "error": "pii.enabled is false", "disabled": True})
+        if r.name == "pii"
+        else r
+        for r in records
+    ]
+    packs = load_packs(["gdpr"], {})
+    today = dt.date(2026, 12, 2)
+    results = {c.id: c for c in evaluate_controls(packs, document, records, [], today)}
+    scan_controls = ["GDPR-MIN-001", "GDPR-ART9-001", "GDPR-KANON-002"]
+    for control_id in scan_controls:
+        assert results[control_id].status == "error", control_id
+        assert "was turned off (pii.enabled is false)" in results[control_id].reason
+    waiver = WaiverEntry(
+        control="GDPR-MIN-001",
+        justification="scan runs in the upstream pipeline",
+        approver="DPO",
+        expires=dt.date(2099, 1, 1),
+    )
+    waived = {c.id: c for c in evaluate_controls(packs, document, records, [waiver], today)}
+    assert waived["GDPR-MIN-001"].status == "waived" and waived["GDPR-ART9-001"].status == "error"

@@ -44,7 +44,15 @@ SMALL_MODEL_WAIVER = """
     justification: This test is about the regression gate; a 600-row, 3-epoch DP model predicts the majority class.
     approver: the test suite
     expires: 2099-12-31
+""" + "".join(
+    f"""
+  - control: {control}
+    justification: This test turns the privacy audit off to save time; the gate needs a waiver for that.
+    approver: the test suite
+    expires: 2099-12-31
 """
+    for control in ("GDPR-AUDIT-001", "GDPR-AUDIT-002", "GDPR-AUDIT-003")
+)
 
 
 def _waive_small_model(directory: Path) -> None:

@@ -86,6 +86,8 @@ class StageRecord(Record):
     """Wall time."""
     error: str | None = None
     """The error or skip reason, one line, personal data masked."""
+    disabled: bool = False
+    """Skipped because the config turned it off (pii.enabled: false...): controls that need it are errors."""
 
 
 class DataInfo(Record):

@@ -175,6 +175,12 @@ def evaluate_controls(
                 status, reason = "skipped", not_applicable
             elif problem is not None and problem.status == "error":
                 status, reason = "error", f"stage {problem.name} failed: {problem.error}"
+            elif problem is not None and problem.disabled:
+                status, reason = (
+                    "error",
+                    f"stage {problem.name} was turned off ({problem.error}), but pack {loaded.pack.id} needs its "
+                    "evidence: turn it on, or waive this control",
+                )
             elif problem is not None:
                 status, reason = (
                     "skipped",

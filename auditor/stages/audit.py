@@ -18,6 +18,8 @@ class AuditStage(Stage):
     section: ClassVar[str | None] = "audit"
     model: ClassVar[type[Record] | None] = AuditSection
 
+    switch: ClassVar[str | None] = "audit.enabled"
+
     def skip_reason(self, ctx: RunContext) -> str | None:
         return None if ctx.config.audit.enabled else "audit.enabled is false"
 

@@ -64,6 +64,18 @@ class Stage(ABC):
     """The model of that section."""
     tracked: ClassVar[bool] = True
     """Whether the energy meter wraps this stage."""
+    switch: ClassVar[str | None] = None
+    """The config setting that turns this stage off (``pii.enabled``). A pack control that needs a stage
+    turned off this way is an error, not a skip: a gate cannot be emptied by switching its evidence off."""
+
+    def disabled(self, ctx: RunContext) -> bool:
+        """Whether the config turned this stage off (its ``switch`` is false)."""
+        if self.switch is None:
+            return False
+        node: Any = ctx.config
+        for part in self.switch.split("."):
+            node = getattr(node, part)
+        return node is False
 
     def skip_reason(self, ctx: RunContext) -> str | None:
         """Why this stage does not run for this config, or None to run it."""

@@ -19,6 +19,8 @@ class EnergyStage(Stage):
     model: ClassVar[type[Record] | None] = EnergySection
     tracked: ClassVar[bool] = False  # it reads the meter that tracked the others
 
+    switch: ClassVar[str | None] = "energy.enabled"
+
     def skip_reason(self, ctx: RunContext) -> str | None:
         return None if ctx.config.energy.enabled else "energy.enabled is false"
 

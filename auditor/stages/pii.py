@@ -20,6 +20,8 @@ class PiiStage(Stage):
     section: ClassVar[str | None] = "pii"
     model: ClassVar[type[Record] | None] = PiiSection
 
+    switch: ClassVar[str | None] = "pii.enabled"
+
     def skip_reason(self, ctx: RunContext) -> str | None:
         return None if ctx.config.pii.enabled else "pii.enabled is false"
 
