@@ -337,6 +337,9 @@ class PolicyConfig(_Strict):
     waivers: str | None = None
     fail_on: Severity = "low"
     warn_on: Severity = "info"
+    fail_on_inconclusive: bool = Field(
+        False, description="An inconclusive control (its sample too small to decide) blocks the gate."
+    )
 
 
 class ReportConfig(_Strict):

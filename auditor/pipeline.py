@@ -255,7 +255,8 @@ def run(
     controls = evaluate_controls(packs, document, records, waiver_entries, started_at.date())
     known = {c.id for c in controls}
     notes = [f"waiver for unknown control {w.control} ignored" for w in waiver_entries if w.control not in known]
-    summary, verdict = gate(controls, records, config.policies.fail_on, config.policies.warn_on, notes)
+    policies = config.policies
+    summary, verdict = gate(controls, records, policies.fail_on, policies.warn_on, notes, policies.fail_on_inconclusive)
     evidence = Evidence(run=run_info, stages=records, controls=controls, summary=summary, verdict=verdict, **sections)
     if trend is None:
         return evidence

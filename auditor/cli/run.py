@@ -33,8 +33,12 @@ def _severity(value: str | None, option: str) -> str | None:
     return value
 
 
-def _with_gate(config: AuditConfig, fail_on: str | None, warn_on: str | None) -> AuditConfig:
-    update = {k: v for k, v in {"fail_on": fail_on, "warn_on": warn_on}.items() if v is not None}
+def _with_gate(
+    config: AuditConfig, fail_on: str | None, warn_on: str | None, fail_on_inconclusive: bool = False
+) -> AuditConfig:
+    update: dict[str, object] = {k: v for k, v in {"fail_on": fail_on, "warn_on": warn_on}.items() if v is not None}
+    if fail_on_inconclusive:
+        update["fail_on_inconclusive"] = True
     if not update:
         return config
     return config.model_copy(update={"policies": config.policies.model_copy(update=update)})
@@ -51,6 +55,10 @@ def print_outcome(evidence: Evidence, written: list[Path]) -> None:
             stage = cid.removeprefix("stage:")
             error = next((s.error for s in evidence.stages if s.name == stage), "")
             console.print(f"  [red]✗[/] stage {stage} failed: {error}", markup=True, emoji=False)
+    for cid in evidence.summary.inconclusive:
+        control = next((c for c in evidence.controls if c.id == cid), None)
+        if control is not None and cid not in evidence.summary.blocking:
+            console.print(f"  [blue]?[/] {cid} inconclusive: {control.reason}", markup=True, emoji=False)
     for warning in evidence.summary.warnings:
         text = f"{warning} failed below the gate's severity" if " " not in warning else warning
         console.print(f"  [yellow]![/] {text}", markup=True, emoji=False)
@@ -109,6 +117,9 @@ def run_command(
     waivers: Path | None = typer.Option(None, "--waivers", help="Waivers YAML file (overrides policies.waivers)."),
     fail_on: str | None = typer.Option(None, "--fail-on", help="Lowest severity whose failure fails the gate."),
     warn_on: str | None = typer.Option(None, "--warn-on", help="Lowest severity reported as a warning."),
+    fail_on_inconclusive: bool = typer.Option(
+        False, "--fail-on-inconclusive", help="Fail the gate when a control's sample is too small to decide."
+    ),
     sign_key: Path | None = typer.Option(
         None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
     ),
@@ -147,7 +158,12 @@ def run_command(
         from auditor.render import RenderContext, check_overwrite, output_filenames, render_outputs, write_outputs
         from auditor.signing import check_private_key, read_key_file
 
-        config = _with_gate(load_config(config_path), _severity(fail_on, "--fail-on"), _severity(warn_on, "--warn-on"))
+        config = _with_gate(
+            load_config(config_path),
+            _severity(fail_on, "--fail-on"),
+            _severity(warn_on, "--warn-on"),
+            fail_on_inconclusive,
+        )
         if nproc is not None:
             config = config.model_copy(update={"train": config.train.model_copy(update={"nproc": nproc})})
         selected = _formats(formats, config)

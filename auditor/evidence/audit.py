@@ -91,6 +91,12 @@ class MiaResult(Record):
     """True-positive rate at 1% false positives."""
     advantage: float
     """Best TPR minus FPR."""
+    advantage_low: float | None = None
+    """Lower end of the advantage's confidence interval (DKW bound on both score distributions)."""
+    advantage_high: float | None = None
+    """Upper end of that interval."""
+    advantage_method: str | None = None
+    """How the interval was computed."""
     calibrated_auc: float
     """AUC of the difficulty-calibrated attack (loss drop from the initial model)."""
     calibrated_advantage: float

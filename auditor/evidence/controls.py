@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from auditor.evidence._base import Record
 
-ControlStatus = Literal["pass", "fail", "error", "waived", "skipped"]
-STATUSES: tuple[ControlStatus, ...] = ("pass", "fail", "error", "waived", "skipped")
+ControlStatus = Literal["pass", "fail", "error", "waived", "skipped", "inconclusive"]
+STATUSES: tuple[ControlStatus, ...] = ("pass", "fail", "error", "waived", "skipped", "inconclusive")
 SeverityLevel = Literal["info", "low", "medium", "high", "critical"]
 
 
@@ -70,3 +72,7 @@ class Summary(Record):
     """Controls and stages that block the gate."""
     warnings: list[str]
     """Controls that failed below the blocking severity."""
+    inconclusive: list[str] = Field(default_factory=list)
+    """Controls whose sample could not decide (interval across the limit, or n below the minimum)."""
+    fail_on_inconclusive: bool = False
+    """--fail-on-inconclusive: an inconclusive control blocks the gate."""

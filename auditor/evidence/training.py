@@ -181,6 +181,10 @@ class GroupRow(Record):
     """The non-private baseline's metrics for the group."""
     difference: float | None
     """DP minus baseline, in the primary group metric."""
+    dp_low: float | None = None
+    """Lower end of the DP model's group metric interval (Clopper-Pearson, Bonferroni over the groups)."""
+    dp_high: float | None = None
+    """Upper end of that interval."""
 
 
 class GroupMetrics(Record):
@@ -198,6 +202,18 @@ class GroupMetrics(Record):
     """The same gap for the non-private baseline."""
     gap_widening: float | None
     """gap_dp minus gap_baseline: how much DP widened the gap."""
+    gap_low: float | None = None
+    """Lower end of gap_dp's interval: the best group's lower bound minus the worst group's upper bound (at least 0)."""
+    gap_high: float | None = None
+    """Upper end: the best group's upper bound minus the worst group's lower bound."""
+    widening_low: float | None = None
+    """Lower end of gap_widening's interval (both gaps' intervals, Bonferroni over both models)."""
+    widening_high: float | None = None
+    """Upper end of that interval."""
+    smallest_group: int = 0
+    """Held-out rows in the smallest group."""
+    interval_method: str | None = None
+    """How the intervals were computed; null when the metric is not a proportion."""
 
 
 class LayerRewrite(Record):

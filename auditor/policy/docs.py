@@ -9,7 +9,16 @@ from auditor.policy.model import CelCheck, MetricCheck
 def _check_text(check: MetricCheck | CelCheck) -> str:
     if isinstance(check, MetricCheck):
         value = "" if check.value is None else f" {check.value}"
-        return f"`{check.metric} {check.op}{value}`"
+        text = f"`{check.metric} {check.op}{value}`"
+        rule = check.sample
+        if rule is not None:
+            text += (
+                f"; statistic `{check.metric}`, interval `[{rule.low}, {rule.high}]` ({rule.method}); "
+                "passes when the whole interval meets the limit, fails when it misses it, inconclusive otherwise"
+            )
+            if rule.n is not None and rule.min_n is not None:
+                text += f"; minimum n: `{rule.n}` >= {rule.min_n}"
+        return text
     return f"CEL: `{' '.join(check.cel.split())}`"
 
 
@@ -21,8 +30,10 @@ def controls_markdown(packs: list[LoadedPack]) -> str:
         "A test fails when this file and the packs disagree.",
         "",
         "Statuses: **pass**, **fail**, **error** (the evidence is missing or its stage crashed; always blocks),",
-        "**waived** (a valid waiver covers a failure), **skipped** (the stage was disabled in the config, or the",
-        "control does not apply to the run: see *Applies to* and *When*).",
+        "**waived** (a valid waiver covers a failure), **skipped** (the control does not apply to the run: see",
+        "*Applies to* and *When*), **inconclusive** (a control that measures a sample: its interval contains the",
+        "limit, or n is below its minimum; it does not block unless `--fail-on-inconclusive`). A stage turned off",
+        "in the config makes the controls that need it **error**.",
         "",
     ]
     for loaded in packs:

@@ -119,9 +119,53 @@ def _expected(control: Control, params: dict[str, Any]) -> str:
     return f"{check.op} {_resolve(check.value, params)}"
 
 
+def _sampled(check: MetricCheck, params: dict[str, Any], document: dict[str, Any]) -> tuple[ControlStatus, str]:
+    """Decide on a measured sample: its whole interval must meet the limit to pass, and miss it to fail."""
+    rule = check.sample
+    assert rule is not None
+    if rule.n is not None and rule.min_n is not None:
+        n, minimum = _number(lookup(document, rule.n), "n"), _number(_resolve(rule.min_n, params), "minimum n")
+        if n < minimum:
+            return "inconclusive", f"n = {n:g} is below the {minimum:g} this control needs to decide"
+    low_value, high_value = document_value(document, rule.low), document_value(document, rule.high)
+    if low_value is None or high_value is None:
+        return "inconclusive", "too little data for an interval"
+    low, high = _number(low_value, "interval low"), _number(high_value, "interval high")
+    target = _resolve(check.value, params)
+    interval = f"{rule.method} interval [{low:.4g}, {high:.4g}]"
+    if check.op in {"<=", "<"}:
+        if _compare(check.op, high, target):
+            return "pass", f"target met: {interval}"
+        if not _compare(check.op, low, target):
+            return "fail", f"target not met: {interval}"
+    else:
+        if _compare(check.op, low, target):
+            return "pass", f"target met: {interval}"
+        if not _compare(check.op, high, target):
+            return "fail", f"target not met: {interval}"
+    return "inconclusive", f"{interval} contains the limit {target}: more data would decide"
+
+
+def document_value(document: dict[str, Any], path: str) -> Any:
+    """A value at ``path``, or None when it is null (an interval that could not be computed)."""
+    try:
+        return lookup(document, path)
+    except MissingEvidence:
+        node: Any = document
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise
+            node = node[part]
+        return None
+
+
 def _evaluate(control: Control, params: dict[str, Any], document: dict[str, Any]) -> tuple[ControlStatus, Any, str]:
     check = control.check
     try:
+        if isinstance(check, MetricCheck) and check.sample is not None and check.op in {"<=", "<", ">=", ">"}:
+            observed = lookup(document, check.metric)
+            status, reason = _sampled(check, params, document)
+            return status, observed, reason
         if isinstance(check, MetricCheck):
             observed = lookup(document, check.metric)
             passed = _compare(check.op, observed, _resolve(check.value, params))
@@ -232,16 +276,32 @@ def gate(
     fail_on: Severity,
     warn_on: Severity,
     notes: list[str] | None = None,
+    fail_on_inconclusive: bool = False,
 ) -> tuple[Summary, str]:
     counts = {status: sum(1 for c in controls if c.status == status) for status in STATUSES}
+    inconclusive = [c.id for c in controls if c.status == "inconclusive"]
     blocking = [
-        c.id for c in controls if c.status == "error" or (c.status == "fail" and _rank(c.severity) >= _rank(fail_on))
+        c.id
+        for c in controls
+        if c.status == "error"
+        or (c.status == "fail" and _rank(c.severity) >= _rank(fail_on))
+        or (c.status == "inconclusive" and fail_on_inconclusive)
     ]
     blocking += [f"stage:{s.name}" for s in stages if s.status == "error"]
     warnings = [c.id for c in controls if c.status == "fail" and _rank(warn_on) <= _rank(c.severity) < _rank(fail_on)]
     line = (
         f"{counts['pass']} passed, {counts['fail']} failed, {counts['waived']} waived, "
         f"{counts['error']} error{'s' if counts['error'] != 1 else ''}, {counts['skipped']} skipped"
+        + (f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else "")
     )
-    summary = Summary(counts=counts, line=line, fail_on=fail_on, warn_on=warn_on, blocking=blocking, warnings=warnings)
+    summary = Summary(
+        counts=counts,
+        line=line,
+        fail_on=fail_on,
+        warn_on=warn_on,
+        blocking=blocking,
+        warnings=warnings,
+        inconclusive=inconclusive,
+        fail_on_inconclusive=fail_on_inconclusive,
+    )
     return summary, "fail" if blocking else "pass"

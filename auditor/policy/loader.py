@@ -100,6 +100,13 @@ def validate_pack(pack: Pack, where: str) -> None:
                 raise InputError(f"unknown evidence path {check.metric!r}", where=at)
             if isinstance(check.value, str) and check.value.startswith("$") and check.value[1:] not in pack.params:
                 raise InputError(f"value {check.value} names no parameter of pack {pack.id!r}", where=at)
+            rule = check.sample
+            if rule is not None:
+                for path in (rule.low, rule.high, *([rule.n] if rule.n else [])):
+                    if not path_exists(path):
+                        raise InputError(f"unknown evidence path {path!r} in check.sample", where=at)
+                if isinstance(rule.min_n, str) and rule.min_n.startswith("$") and rule.min_n[1:] not in pack.params:
+                    raise InputError(f"min_n {rule.min_n} names no parameter of pack {pack.id!r}", where=at)
         elif isinstance(check, CelCheck):
             _check_cel(check.cel, at, "check.cel")
             if check.observed:

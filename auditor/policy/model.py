@@ -21,12 +21,27 @@ class Param(_Strict):
     description: str
 
 
+class SampleRule(_Strict):
+    """How a control that measures a sample decides: a confidence interval, and a minimum n."""
+
+    low: str = Field(description="Evidence path of the interval's lower end.")
+    high: str = Field(description="Evidence path of the interval's upper end.")
+    method: str = Field(description="How the interval is computed, for the report and docs/controls.md.")
+    n: str | None = Field(None, description="Evidence path of the sample size the minimum applies to.")
+    min_n: Any = Field(None, description="The smallest n that can decide (a number or $parameter).")
+
+
 class MetricCheck(_Strict):
-    """``{metric: training.privacy.epsilon, op: "<=", value: $max_epsilon}``"""
+    """``{metric: training.privacy.epsilon, op: "<=", value: $max_epsilon}``
+
+    With ``sample``, an ordered comparison passes only when the whole interval meets the limit,
+    fails only when the whole interval misses it, and is ``inconclusive`` otherwise, or when n is
+    below the minimum."""
 
     metric: str
     op: Op
     value: Any = None
+    sample: SampleRule | None = None
 
 
 class CelCheck(_Strict):

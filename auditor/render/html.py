@@ -15,7 +15,7 @@ from auditor.render import fmt
 from auditor.render.base import RenderContext, Renderer, register
 from auditor.render.charts import charts
 
-STATUS_ORDER = {"error": 0, "fail": 1, "waived": 2, "skipped": 3, "pass": 4}
+STATUS_ORDER = {"error": 0, "fail": 1, "inconclusive": 2, "waived": 3, "skipped": 4, "pass": 5}
 
 
 def environment() -> Environment:

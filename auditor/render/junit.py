@@ -48,6 +48,11 @@ def junit_xml(ev: Evidence) -> bytes:
             elif c.status == "error":
                 counts["errors"] += 1
                 ET.SubElement(case, "error", message=f"{c.id} could not be evaluated", type="error").text = detail
+            elif c.status == "inconclusive":
+                counts["skipped"] += 1
+                verdict = "blocks (--fail-on-inconclusive)" if c.id in blocking else "does not block"
+                ET.SubElement(case, "skipped", message=xml_text(f"inconclusive, {verdict}: {c.reason}"))
+                ET.SubElement(ET.SubElement(case, "properties"), "property", name="status", value="inconclusive")
             elif c.status in {"skipped", "waived"}:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=xml_text(f"{c.status}: {c.reason}"))

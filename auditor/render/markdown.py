@@ -14,7 +14,7 @@ from auditor.evidence import Evidence
 from auditor.render.base import RenderContext, Renderer, register
 from auditor.render.fmt import energy, mass, num, observed
 
-ICONS = {"pass": "✅", "fail": "❌", "error": "⛔", "waived": "⚠️", "skipped": "⏭️"}
+ICONS = {"pass": "✅", "fail": "❌", "error": "⛔", "waived": "⚠️", "skipped": "⏭️", "inconclusive": "❔"}
 
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")

@@ -60,7 +60,7 @@ def sarif_log(ev: Evidence, version: str) -> dict[str, Any]:
     data_path = ev.data.path if ev.data is not None else "."
     blocking = set(ev.summary.blocking)
     for c in ev.controls:
-        if c.status not in {"fail", "error"}:
+        if c.status not in {"fail", "error", "inconclusive"}:
             continue
         text = f"{c.id} {c.title}: {c.status}. Observed {observed(c.observed)}; expected {c.expected}. {c.reason}"
         blocks = c.id in blocking
@@ -72,6 +72,7 @@ def sarif_log(ev: Evidence, version: str) -> dict[str, Any]:
                 "ruleIndex": index[c.id],
                 # A failure below the gate's severity is a note, so code scanning agrees with the exit code.
                 "level": "error" if c.status == "error" else (LEVEL[c.severity] if blocks else "note"),
+                "kind": "review" if c.status == "inconclusive" else "fail",
                 "message": {"text": text},
                 "locations": [_location(data_path, None)],
                 "properties": {"status": c.status, "severity": c.severity, "blocking": blocks},

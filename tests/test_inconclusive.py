@@ -1,0 +1,121 @@
+"""Controls that measure a sample decide on an interval, and say 'inconclusive' when it cannot decide."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from auditor.evidence import parse_evidence
+from auditor.policy.engine import evaluate_controls, gate
+from auditor.policy.loader import load_packs
+from auditor.privacy_audit.mia import advantage_interval, attack
+from auditor.render.junit import junit_xml
+from auditor.train.groups import proportion_interval
+
+FIXTURE = Path(__file__).parent / "data" / "evidence.json"
+
+
+def _status(pack: str, control_id: str, patch: dict[str, Any]) -> tuple[str, str]:
+    document = json.loads(FIXTURE.read_text())
+    for path, value in patch.items():
+        node = document
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    evidence = parse_evidence(json.dumps(document))
+    results = evaluate_controls(load_packs([pack], {}), document, evidence.stages, [], _today())
+    control = next(c for c in results if c.id == control_id)
+    return control.status, control.reason
+
+
+def _today() -> Any:
+    import datetime as dt
+
+    return dt.date(2026, 12, 2)
+
+
+def test_a_membership_attack_on_36_and_36_rows_is_not_a_verdict() -> None:
+    """The wine case: advantage 0.111 on 36 members and 36 non-members failed a blocking control."""
+    rng = np.random.default_rng(0)
+    members, non_members = rng.normal(0.0, 1.0, 36), rng.normal(0.0, 1.0, 36)
+    result = attack("DP model", members, non_members, members + 1, non_members + 1)
+    assert result.advantage_low is not None and result.advantage_high is not None
+    assert result.advantage_low == 0.0 and result.advantage_high > 0.5  # the interval says how little 36 rows show
+    patch = {
+        "audit.mia_dp.advantage": 0.111,
+        "audit.mia_dp.advantage_low": result.advantage_low,
+        "audit.mia_dp.advantage_high": result.advantage_high,
+        "audit.mia_dp.non_members": 36,
+    }
+    status, reason = _status("gdpr", "GDPR-AUDIT-002", patch)
+    assert status == "inconclusive" and "n = 36 is below the 100" in reason
+    status, reason = _status("gdpr", "GDPR-AUDIT-002", {**patch, "audit.mia_dp.non_members": 400})
+    assert status == "inconclusive" and "contains the limit" in reason
+
+
+def test_the_interval_decides_pass_and_fail() -> None:
+    base = {"audit.mia_dp.non_members": 2000}
+    passing = {
+        **base,
+        "audit.mia_dp.advantage": 0.03,
+        "audit.mia_dp.advantage_low": 0.0,
+        "audit.mia_dp.advantage_high": 0.09,
+    }
+    failing = {
+        **base,
+        "audit.mia_dp.advantage": 0.3,
+        "audit.mia_dp.advantage_low": 0.23,
+        "audit.mia_dp.advantage_high": 0.37,
+    }
+    assert _status("gdpr", "GDPR-AUDIT-002", passing)[0] == "pass"
+    assert _status("gdpr", "GDPR-AUDIT-002", failing)[0] == "fail"
+
+
+def test_dkw_interval_by_hand() -> None:
+    # Massart's DKW: each ECDF within sqrt(ln(4 / 0.05) / (2 n)); two samples of 2,000 give 2 x 0.0331.
+    low, high = advantage_interval(0.04, 2000, 2000)
+    assert high == pytest.approx(0.04 + 2 * np.sqrt(np.log(80) / 4000))
+    assert low == 0.0
+    assert advantage_interval(0.5, 2000, 2000) == pytest.approx((0.5 - 0.0662, 0.5 + 0.0662), abs=1e-4)
+
+
+def test_a_three_row_group_cannot_fail_the_fairness_gate() -> None:
+    """The anes96 case: a 3-row test group failed FAIR-GAP-001."""
+    low, high = proportion_interval(1 / 3, 3, 0.05 / 4)
+    assert low < 0.01 and high > 0.95
+    patch = {
+        "training.groups.gap_dp": 0.4,
+        "training.groups.gap_low": 0.0,
+        "training.groups.gap_high": 0.95,
+        "training.groups.smallest_group": 3,
+    }
+    status, reason = _status("fairness", "FAIR-GAP-001", patch)
+    assert status == "inconclusive" and "n = 3 is below the 30" in reason
+
+
+def test_inconclusive_does_not_block_unless_asked() -> None:
+    evidence = parse_evidence(FIXTURE.read_text())
+    controls = [
+        c.model_copy(update={"status": "inconclusive", "reason": "interval [0, 0.2] contains the limit 0.1"})
+        if c.id == "GDPR-AUDIT-002"
+        else c
+        for c in evidence.controls
+    ]
+    summary, _ = gate(controls, evidence.stages, "critical", "info")
+    assert "GDPR-AUDIT-002" in summary.inconclusive and "GDPR-AUDIT-002" not in summary.blocking
+    assert "inconclusive" in summary.line
+    strict, verdict = gate(controls, evidence.stages, "critical", "info", fail_on_inconclusive=True)
+    assert "GDPR-AUDIT-002" in strict.blocking and verdict == "fail"
+    rendered = evidence.model_copy(update={"controls": controls, "summary": summary})
+    case = next(
+        c for c in ET.fromstring(junit_xml(rendered)).iter("testcase") if c.get("name", "").startswith("GDPR-AUDIT-002")
+    )
+    skipped = case.find("skipped")
+    assert skipped is not None and skipped.get("message", "").startswith("inconclusive, does not block")
+    assert case.find("failure") is None
