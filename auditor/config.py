@@ -322,6 +322,13 @@ class EnergyConfig(_Strict):
     )
     force_cpu_power_w: float | None = Field(None, gt=0)
     force_ram_power_w: float | None = Field(None, gt=0)
+    noise_floor_kwh: float = Field(
+        1e-4,
+        ge=0,
+        description="Smallest energy difference taken as real. CodeCarbon's estimate for a short run varies by "
+        "about this much between identical reruns (6.3e-5 to 9.1e-5 kWh measured); energy comparisons whose "
+        "interval of +/- this floor contains their limit are inconclusive instead of flipping.",
+    )
     price_per_kwh: float | None = Field(None, ge=0)
     currency: str = "EUR"
     hourly_rate: float | None = Field(None, ge=0, description="Compute cost per hour of wall time.")

@@ -28,6 +28,9 @@ def _status(pack: str, control_id: str, patch: dict[str, Any]) -> tuple[str, str
         for part in parents:
             node = node[part]
         node[leaf] = value
+    for stage in document["stages"]:
+        if stage["name"] == "previous" and document.get("previous") is not None:
+            stage.update(status="ok", error=None)
     evidence = parse_evidence(json.dumps(document))
     results = evaluate_controls(load_packs([pack], {}), document, evidence.stages, [], _today())
     control = next(c for c in results if c.id == control_id)
@@ -119,3 +122,38 @@ def test_inconclusive_does_not_block_unless_asked() -> None:
     skipped = case.find("skipped")
     assert skipped is not None and skipped.get("message", "").startswith("inconclusive, does not block")
     assert case.find("failure") is None
+
+
+def test_energy_comparisons_within_the_noise_floor_do_not_flip() -> None:
+    """Identical reruns gave 6.3e-5, 9.1e-5 and 2.4e-5 kWh; SUS-REG-001 and SUS-DP-001 flipped on them."""
+    from auditor.energy.analysis import ratio_interval
+
+    floor = 1e-4
+    for now, before in ((9.1e-5, 6.3e-5), (2.4e-5, 9.1e-5), (6.3e-5, 2.4e-5)):
+        low, high = ratio_interval(now, before, floor)
+        assert low == 0.0 and high is None  # nothing can be said about ratios of numbers this small
+    low, high = ratio_interval(0.03, 0.01, floor)  # large runs decide
+    assert high is not None and 2.9 < low < 3.0 < high < 3.1
+    previous = {
+        "source": "test",
+        "metrics": {
+            "run_id": "b",
+            "started_at": "2026-11-01T00:00:00+00:00",
+            "verdict": "pass",
+            "epsilon": 3.0,
+            "accuracy": 0.8,
+            "utility_metric": "accuracy",
+            "utility": 0.8,
+            "pii_rows": 700,
+            "pii_columns": [],
+            "energy_kwh": 6.3e-5,
+            "emissions_kg": 0.0,
+        },
+        "energy_increase": 0.44,
+        "energy_increase_low": -1.0,
+        "energy_increase_high": None,
+    }
+    status, reason = _status("sustainability", "SUS-REG-001", {"previous": previous})
+    assert status == "inconclusive" and "too little data" in reason
+    tiny = {"energy.dp_energy_ratio": 2.91, "energy.dp_energy_ratio_low": 0.0, "energy.dp_energy_ratio_high": None}
+    assert _status("sustainability", "SUS-DP-001", tiny)[0] == "inconclusive"

@@ -130,6 +130,13 @@ def _recommendations(
     return out
 
 
+def ratio_interval(value: float, reference: float, floor: float) -> tuple[float, float | None]:
+    """value / reference with each moved by the noise floor against the other: the ratios the noise allows."""
+    low = max(0.0, value - floor) / (reference + floor) if reference + floor > 0 else 0.0
+    high = (value + floor) / (reference - floor) if reference > floor else None
+    return low, high
+
+
 def visible_gpus(config: EnergyConfig) -> list[int] | None:
     """The GPU indices CodeCarbon measures: energy.gpu_ids, else CUDA_VISIBLE_DEVICES when it lists indices."""
     if config.gpu_ids is not None:
@@ -170,6 +177,11 @@ def energy_section(
     methods = meter.methods()
     assert hardware is not None and methods is not None, "energy section requested before any stage was tracked"
     training_kwh = sum(f.energy_kwh for name, f in training.items())
+    dp_low, dp_high = (
+        ratio_interval(stage.energy_kwh, baseline.energy_kwh, config.noise_floor_kwh)
+        if stage and baseline
+        else (None, None)
+    )
     return EnergySection(
         total=total,
         stages=stages,
@@ -182,6 +194,9 @@ def energy_section(
         dp_energy_ratio=(
             stage.energy_kwh / baseline.energy_kwh if stage and baseline and baseline.energy_kwh > 0 else None
         ),
+        noise_floor_kwh=config.noise_floor_kwh,
+        dp_energy_ratio_low=dp_low,
+        dp_energy_ratio_high=dp_high,
         method=methods,
         hardware=hardware,
         country_iso_code=config.country_iso_code,

@@ -164,6 +164,12 @@ class EnergySection(Record):
     """CodeCarbon's sampling interval, seconds."""
     warnings: list[str]
     """CodeCarbon problems, as evidence."""
+    noise_floor_kwh: float = 0.0
+    """energy.noise_floor_kwh: the smallest difference between two energies taken as real."""
+    dp_energy_ratio_low: float | None = None
+    """dp_energy_ratio with the DP energy lowered and the baseline's raised by the noise floor."""
+    dp_energy_ratio_high: float | None = None
+    """The other way round; null when the baseline's energy is within the floor of zero."""
     unreliable: str | None = None
     """Why the figures cannot be trusted, when they cannot (a GPU trained but NVML reported 0 kWh).
     Every control that reads this section is then an error, never a pass."""

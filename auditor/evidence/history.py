@@ -39,3 +39,9 @@ class PreviousRun(Record):
     """Where it came from: a history run id or an evidence file."""
     metrics: RunMetrics
     """Its key figures."""
+    energy_increase: float | None = None
+    """This run's total energy over the earlier run's, minus 1; null when either is unknown."""
+    energy_increase_low: float | None = None
+    """That increase with this run's energy lowered and the earlier run's raised by energy.noise_floor_kwh."""
+    energy_increase_high: float | None = None
+    """The other way round; null when the earlier run's energy is within the floor of zero."""

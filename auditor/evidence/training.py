@@ -369,6 +369,8 @@ class TrainingSection(Record):
     Delta's default (1/(10 N)) and its limit (1/N) use this N."""
     delta_limit: float
     """1/N: delta must be well below it."""
+    delta_units: int = 0
+    """N in delta_limit: training examples, or people under user-level DP (privacy.unit: subject)."""
     flops_estimate: float
     """Floating-point operations of training, counted by PyTorch's FlopCounterMode."""
     flops_method: str = ""

@@ -30,8 +30,6 @@ def _gap_interval(intervals: list[tuple[float, float]]) -> tuple[float, float]:
     return max(0.0, max(lows) - min(highs)), max(highs) - min(lows)
 
 
-
-
 def _gap(rows: list[dict[str, float | None]], metric: str) -> float | None:
     values = [v for r in rows if (v := r.get(metric)) is not None]
     return round(float(max(values) - min(values)), 6) if values else None

@@ -336,6 +336,7 @@ def train_models(
         test_rows=len(prepared.x_test),
         training_examples=len(x),
         delta_limit=1.0 / (people if privacy is not None and people else len(x)),
+        delta_units=people if privacy is not None and people else len(x),
         flops_estimate=float(per_sample * passes),
         flops_method=FLOPS_METHOD,
         flops_6nd=flops_6nd(initial, passes * int(x.shape[-1])) if text is not None else None,
