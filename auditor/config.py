@@ -374,6 +374,14 @@ class AuditConfig(_Strict):
     base_dir: str = Field(".", description="Set by the loader: the config file's directory.", exclude=True)
 
     @model_validator(mode="after")
+    def _distinct_columns(self) -> AuditConfig:
+        if self.train.sensitive_attribute is not None and self.train.sensitive_attribute == self.data.target:
+            raise ValueError(
+                "train.sensitive_attribute is the target (data.target): per-group metrics would group by the label"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _subject_unit(self) -> AuditConfig:
         privacy = self.train.privacy
         if privacy.unit == "subject" and self.data.subject_id is None:

@@ -37,3 +37,23 @@ class InputError(AuditError):
 
 class StageError(AuditError):
     """A stage could not produce its result; recorded as data, never raised to the user."""
+
+
+def require_regular_file(path: object, what: str) -> None:
+    """A path auditor reads as a file must be a regular file: never a FIFO (which would block), a device
+    (``/dev/zero`` never ends) or a socket. Missing files are left to the caller's own message."""
+    import os
+    import stat
+    from pathlib import Path
+
+    target = Path(str(path))
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror}", where=str(target)) from None
+    if stat.S_ISDIR(mode):
+        return
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{what} is not a regular file (a device, FIFO or socket): refused", where=str(target))

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from auditor.errors import InputError
+from auditor.errors import InputError, require_regular_file
 from auditor.evidence import parse_evidence
 from auditor.signing import verify_digest
 
@@ -34,6 +34,7 @@ class Verification:
 def _attachments(path: Path) -> tuple[dict[str, bytes], str | None]:
     import pikepdf
 
+    require_regular_file(path, "the report")
     try:
         with pikepdf.open(path) as pdf:
             files = {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from auditor.errors import InputError
+from auditor.errors import InputError, require_regular_file
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -43,6 +43,7 @@ def read_yaml(path: Path) -> Any:
         raise InputError("file not found", where=str(path))
     if path.is_dir():
         raise InputError("is a directory, expected a YAML file", where=str(path))
+    require_regular_file(path, "the YAML file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

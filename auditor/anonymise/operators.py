@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.config import AnonymiseConfig
-from auditor.errors import InputError
+from auditor.errors import InputError, require_regular_file
 from auditor.pii.fast import Span
 
 EFFECT = {
@@ -44,6 +44,7 @@ def load_secret(config: AnonymiseConfig, base: Path) -> tuple[bytes | None, str]
     if config.key_file is not None:
         path = Path(config.key_file).expanduser()
         path = path if path.is_absolute() else base / path
+        require_regular_file(path, "the key file (anonymise.key_file)")
         try:
             secret = path.read_bytes().rstrip(b"\r\n")
         except FileNotFoundError:

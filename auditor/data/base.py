@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from auditor.errors import InputError
+from auditor.errors import InputError, require_regular_file
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def data_files(directory: Path) -> list[Path]:
 def get_loader(path: Path, fmt: str = "auto") -> Loader:
     if not path.exists():
         raise InputError("dataset not found", where=str(path))
+    require_regular_file(path, "the dataset (data.path)")
     name = detect_format(path) if fmt == "auto" else fmt
     if name not in LOADERS:
         raise InputError(f"unknown data format {name!r}", where=str(path))

@@ -93,6 +93,21 @@ def epsilon_for(accountant: str, noise_multiplier: float, sample_rate: float, st
     return round_up(float(_quietly(lambda: acc.get_epsilon(delta=delta))))
 
 
+def _unreachable(target: float, sample_rate: float, steps: int, delta: float, accountant: str, epochs: int) -> str:
+    """Why a target epsilon cannot be reached, and the smallest epsilon these settings can."""
+    from auditor.config import MAX_NOISE_MULTIPLIER
+
+    try:
+        floor = epsilon_for(accountant, MAX_NOISE_MULTIPLIER, sample_rate, steps, delta)
+        reach = f"the smallest these settings reach is {floor:.3g} (at noise multiplier {MAX_NOISE_MULTIPLIER:g})"
+    except Exception:  # the accountant's own numerical limits
+        reach = "even the largest noise multiplier does not reach it"
+    return (
+        f"cannot reach target_epsilon {target:g} at delta {delta:.3g} with {epochs} epochs and sampling rate "
+        f"{sample_rate:.4g}: {reach}; raise target_epsilon, train fewer epochs, use smaller batches or more data"
+    )
+
+
 def plan_privacy(rows: int, batch_size: int, epochs: int, config: PrivacyConfig) -> PrivacyPlan:
     steps_per_epoch = math.ceil(rows / batch_size)
     sample_rate = 1.0 / steps_per_epoch
@@ -116,8 +131,8 @@ def plan_privacy(rows: int, batch_size: int, epochs: int, config: PrivacyConfig)
                     accountant=accountant,
                 )
             )
-        except ValueError as exc:
-            raise InputError(f"cannot reach target_epsilon {target} with these settings: {exc}") from None
+        except ValueError:
+            raise InputError(_unreachable(target, sample_rate, steps, delta, accountant, epochs)) from None
         except Exception as exc:  # PRV's numerical domain fails for some large budgets (opacus#604)
             if accountant != "prv":
                 raise

@@ -19,7 +19,7 @@ import torch
 from opacus.validators import ModuleValidator
 from torch import nn
 
-from auditor.errors import InputError
+from auditor.errors import InputError, require_regular_file
 from auditor.tasks.base import BuiltModel, Rewrite
 
 Builder = Callable[[tuple[int, ...], int, list[int]], nn.Module]
@@ -103,6 +103,7 @@ def read_weights(path: Path) -> dict[str, torch.Tensor]:
     ``weights_only=True`` lets the unpickler build tensors and plain containers only:
     a file that would import or call anything is refused before any of it runs."""
     where = f"{path} (train.init_weights)"
+    require_regular_file(path, "the weights file (train.init_weights)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
