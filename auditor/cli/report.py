@@ -26,7 +26,14 @@ def report_command(
     ),
 ) -> None:
     """Re-render every output from an evidence file (no stage runs again)."""
-    from auditor.render import RenderContext, check_overwrite, output_filenames, render_outputs, write_outputs
+    from auditor.render import (
+        RenderContext,
+        check_output_location,
+        check_overwrite,
+        output_filenames,
+        render_outputs,
+        write_outputs,
+    )
     from auditor.signing import check_private_key, read_key_file
 
     evidence = load_evidence(evidence_path)
@@ -37,6 +44,7 @@ def report_command(
     key = read_key_file(sign_key) if sign_key else None
     if key is not None:
         check_private_key(key)
+    check_output_location(output)
     check_overwrite(output, output_filenames(selected), force)
     outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
     for path in write_outputs(outputs, output):

@@ -155,7 +155,14 @@ def run_command(
         config_for_energy = load_config(config_path).energy
         warm_up(config_for_energy)
         from auditor.pipeline import run as run_pipeline
-        from auditor.render import RenderContext, check_overwrite, output_filenames, render_outputs, write_outputs
+        from auditor.render import (
+            RenderContext,
+            check_output_location,
+            check_overwrite,
+            output_filenames,
+            render_outputs,
+            write_outputs,
+        )
         from auditor.signing import check_private_key, read_key_file
 
         config = _with_gate(
@@ -170,8 +177,7 @@ def run_command(
         key = read_key_file(sign_key) if sign_key else None
         if key is not None:
             check_private_key(key, str(sign_key))
-        if output.exists() and not output.is_dir():
-            raise InputError("output path exists and is not a directory", where=str(output))
+        check_output_location(output)
         check_overwrite(output, output_filenames(selected), force)
         plan = _plan_history(history, no_history, baseline, config.project)
         with ExitStack() as closing:

@@ -1,7 +1,12 @@
-"""Write the selected outputs: render everything in memory first, then move files into place.
+"""Write the selected outputs: render everything in memory first, then swap the whole set in.
 
-A rendering failure therefore leaves no output at all, and a crash while
-writing leaves no half-written file (each file is written atomically).
+A rendering failure leaves no output at all. The set is written into a
+temporary directory beside the target, then exchanged with it in one step
+(``renameat2(RENAME_EXCHANGE)`` on Linux), so a reader sees either the old set
+or the new one, never a mix, even if the process is killed mid-way. When the
+target directory also holds files auditor did not write (a project's own
+files), those stay where they are: each output is then written atomically, one
+by one. A full disk removes the partial set and is a one-line error.
 
 An output directory keeps a manifest of the files auditor wrote there
 (``.auditor-outputs.json``). A file of the same name that is not in it (a
@@ -10,11 +15,16 @@ project's own README.md, say) is never replaced, unless ``--force`` says so.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from auditor._io import write_bytes, write_text
+from auditor._io import write_bytes
 from auditor.errors import InputError
 from auditor.evidence import Evidence
 from auditor.render import html as _html  # noqa: F401  (registers the renderer)
@@ -63,12 +73,84 @@ def check_overwrite(directory: Path, names: Iterable[str], force: bool = False) 
         )
 
 
+def check_output_location(directory: Path) -> None:
+    """Before any stage runs: the output directory must be creatable and writable (exit code 2)."""
+    if directory.is_symlink() and not directory.exists():
+        raise InputError("output path is a dangling symbolic link", where=str(directory))
+    if directory.exists() and not directory.is_dir():
+        raise InputError("output path exists and is not a directory", where=str(directory))
+    existing = directory
+    while not existing.exists():
+        if existing.parent == existing:
+            break
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot create the output directory: {existing} is not a directory", where=str(directory))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"output location is not writable ({existing})", where=str(directory))
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux renameat2 RENAME_EXCHANGE); False where that is unavailable."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return bool(result == 0)
+
+
+def _only_ours(directory: Path) -> bool:
+    if not directory.exists():
+        return True
+    ours = _ours(directory) | {MANIFEST}
+    return all(entry.name in ours and entry.is_file() for entry in directory.iterdir())
+
+
+def _manifest(files: Iterable[str]) -> bytes:
+    return (json.dumps({"files": sorted(files), "writer": "auditor"}, indent=2) + "\n").encode()
+
+
 def write_outputs(outputs: dict[str, bytes], directory: Path) -> list[Path]:
-    written = []
-    for name, data in outputs.items():
-        path = directory / name
-        write_bytes(path, data)
-        written.append(path)
-    files = sorted(_ours(directory) | set(outputs))
-    write_text(directory / MANIFEST, json.dumps({"files": files, "writer": "auditor"}, indent=2) + "\n")
-    return written
+    try:
+        if _only_ours(directory):
+            _swap_in(outputs, directory)
+        else:
+            for name, data in outputs.items():
+                write_bytes(directory / name, data)
+            write_bytes(directory / MANIFEST, _manifest(_ours(directory) | set(outputs)))
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise InputError("no space left on the device; no output was written", where=str(directory)) from None
+        raise
+    return [directory / name for name in outputs]
+
+
+def _swap_in(outputs: dict[str, bytes], directory: Path) -> None:
+    """Write the set into a sibling temporary directory, then exchange it with ``directory`` in one step."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".auditor-tmp", dir=directory.parent))
+    try:
+        mask = os.umask(0)
+        os.umask(mask)
+        stage.chmod(0o777 & ~mask)  # mkdtemp makes it 0700; the output directory follows the umask, like mkdir
+        kept = {name for name in _ours(directory) if name not in outputs and (directory / name).is_file()}
+        for name in kept:  # earlier outputs not rendered this time stay part of the set
+            shutil.copy2(directory / name, stage / name)
+        for name, data in outputs.items():
+            write_bytes(stage / name, data)
+        write_bytes(stage / MANIFEST, _manifest(kept | set(outputs)))
+        if not directory.exists():
+            os.rename(stage, directory)
+            return
+        if not _exchange(stage, directory):
+            old = stage.with_suffix(".old")
+            os.rename(directory, old)
+            os.rename(stage, directory)
+            stage = old
+        shutil.rmtree(stage, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
