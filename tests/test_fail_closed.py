@@ -123,3 +123,38 @@ def test_turning_the_scan_off_makes_the_scan_controls_errors_unless_waived() -> 
     )
     waived = {c.id: c for c in evaluate_controls(packs, document, records, [waiver], today)}
     assert waived["GDPR-MIN-001"].status == "waived" and waived["GDPR-ART9-001"].status == "error"
+
+
+def test_a_waiver_scoped_to_a_column_does_not_cover_a_new_column() -> None:
+    """A waiver of GDPR-ART9-001 for the notes column must not silently cover a religion column added later."""
+    import datetime as dt
+    import json
+    from pathlib import Path
+
+    from auditor.evidence import StageRecord
+    from auditor.policy.engine import evaluate_controls
+    from auditor.policy.loader import load_packs
+    from auditor.policy.model import WaiverEntry
+
+    document = json.loads((Path(__file__).parent / "data" / "evidence.json").read_text())
+    notes = [{"column": "notes", "category": "HEALTH", "signal": "keywords", "rows": 12}]
+    records = [StageRecord.model_validate(s) for s in document["stages"]]
+    packs = load_packs(["gdpr"], {})
+    today = dt.date(2026, 12, 2)
+    waiver = WaiverEntry(
+        control="GDPR-ART9-001",
+        column="notes",
+        justification="notes are never a feature; reviewed by the DPO",
+        approver="DPO",
+        expires=dt.date(2099, 1, 1),
+    )
+
+    def art9(categories: list[dict[str, object]]) -> Any:
+        document["pii"]["special_categories"] = categories
+        return next(c for c in evaluate_controls(packs, document, records, [waiver], today) if c.id == "GDPR-ART9-001")
+
+    covered = art9(notes)
+    assert covered.status == "waived" and covered.waiver is not None and covered.waiver.covered == ["notes:HEALTH"]
+    religion = {"column": "religion", "category": "RELIGION", "signal": "column name", "rows": 800}
+    widened = art9([*notes, religion])
+    assert widened.status == "fail" and "religion:RELIGION is outside every waiver's scope" in widened.reason

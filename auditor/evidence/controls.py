@@ -24,6 +24,12 @@ class Waiver(Record):
     """Who approved it."""
     expires: str
     """Last day it is valid (ISO date)."""
+    column: str | None = None
+    """The column the waiver is scoped to; null covers every finding of the control."""
+    entity: str | None = None
+    """The entity or category it is scoped to; null covers every one."""
+    covered: list[str] = Field(default_factory=list)
+    """The findings ('column:ENTITY') this waiver covered in this run."""
 
 
 class ControlResult(Record):

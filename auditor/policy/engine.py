@@ -184,14 +184,36 @@ def _evaluate(control: Control, params: dict[str, Any], document: dict[str, Any]
     return ("pass" if passed else "fail"), observed, "target met" if passed else "target not met"
 
 
-def _waiver_for(control_id: str, waivers: list[WaiverEntry], today: dt.date) -> tuple[WaiverEntry | None, str]:
+def _findings(observed: Any) -> list[str] | None:
+    """A control's findings, when its observed value lists them ('column' or 'column:ENTITY' strings)."""
+    if isinstance(observed, list) and all(isinstance(item, str) for item in observed):
+        return list(observed)
+    return None
+
+
+def _waiver_for(
+    control_id: str, waivers: list[WaiverEntry], today: dt.date, observed: Any = None
+) -> tuple[WaiverEntry | None, str, list[str]]:
+    """The waiver that covers this control's failure, a note when none does, and the findings it covered.
+
+    A waiver scoped to a column or an entity covers the control only when every finding is in its scope
+    (or in the scope of another valid waiver of the same control): a new finding is never waived silently."""
     matching = [w for w in waivers if w.control == control_id]
     valid = [w for w in matching if w.expires >= today]
-    if valid:
-        return valid[0], ""
-    if matching:
-        return None, f"; waiver expired on {max(w.expires for w in matching).isoformat()}"
-    return None, ""
+    if not valid:
+        if matching:
+            return None, f"; waiver expired on {max(w.expires for w in matching).isoformat()}", []
+        return None, "", []
+    findings = _findings(observed)
+    unscoped = [w for w in valid if not w.scoped]
+    if unscoped:
+        return unscoped[0], "", findings or []
+    if findings is None:
+        return None, "; the waiver is scoped to a column or entity, and this control lists no findings to match", []
+    outside = [f for f in findings if not any(w.covers(f) for w in valid)]
+    if outside:
+        return None, f"; not waived: {', '.join(outside[:5])} is outside every waiver's scope", []
+    return valid[0], "", findings
 
 
 def evaluate_controls(
@@ -234,7 +256,9 @@ def evaluate_controls(
                 status, reason = "error", doubt
             else:
                 status, observed, reason = _evaluate(control, loaded.params, document)
-            waiver, note = _waiver_for(control.id, waivers, today) if status in {"fail", "error"} else (None, "")
+            waiver, note, covered = (
+                _waiver_for(control.id, waivers, today, observed) if status in {"fail", "error"} else (None, "", [])
+            )
             if waiver is not None:
                 until = waiver.expires.isoformat()
                 reason = f"{status} ({reason}), waived until {until} by {waiver.approver}: {waiver.justification}"
@@ -260,6 +284,9 @@ def evaluate_controls(
                         justification=waiver.justification,
                         approver=waiver.approver,
                         expires=waiver.expires.isoformat(),
+                        column=waiver.column,
+                        entity=waiver.entity,
+                        covered=covered,
                     ),
                 )
             )

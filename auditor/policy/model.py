@@ -108,6 +108,23 @@ class WaiverEntry(_Strict):
     justification: str
     approver: str = Field(min_length=1)
     expires: dt.date
+    column: str | None = Field(
+        None, description="Cover only the control's findings in this column; a finding elsewhere is not waived."
+    )
+    entity: str | None = Field(
+        None, description="Cover only findings of this entity or category (PERSON, HEALTH...); with column, both."
+    )
+
+    def covers(self, finding: str) -> bool:
+        """Whether a finding ('column' or 'column:ENTITY') is in this waiver's scope."""
+        column, _, entity = finding.rpartition(":") if ":" in finding else (finding, "", "")
+        if self.column is not None and column != self.column:
+            return False
+        return self.entity is None or entity == self.entity
+
+    @property
+    def scoped(self) -> bool:
+        return self.column is not None or self.entity is not None
 
     @field_validator("justification")
     @classmethod
