@@ -100,7 +100,10 @@ def test_baseline_gate_over_two_runs(tmp_path: Path) -> None:
     assert regressed["GDPR-REG-002"]["observed"] == ["contact"]
     # Energy and accuracy depend on the machine; their verdicts must agree with their own figures.
     energy = regressed["SUS-REG-001"]
-    assert energy["status"] == ("pass" if energy["observed"] <= 0.25 else "fail")
+    if energy["status"] == "inconclusive":  # runs this small are within CodeCarbon's noise floor
+        assert "interval" in energy["reason"] or "too little data" in energy["reason"]
+    else:
+        assert energy["status"] == ("pass" if energy["observed"] <= 0.25 else "fail")
     accuracy = regressed["EUAI-REG-001"]
     assert accuracy["status"] == ("pass" if accuracy["observed"] >= -0.02 else "fail")
     summary = (tmp_path / "out-b" / "summary.md").read_text(encoding="utf-8")
