@@ -27,6 +27,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+SpecialCategoryName = Literal[
+    "HEALTH",
+    "RELIGION",
+    "POLITICAL_OPINION",
+    "ETHNIC_ORIGIN",
+    "SEX_LIFE_OR_ORIENTATION",
+    "TRADE_UNION",
+    "BIOMETRIC_OR_GENETIC",
+    "PHILOSOPHICAL_BELIEF",
+]
+
+
+class ColumnSemantics(_Strict):
+    """What a column means, declared by whoever knows the data."""
+
+    special_category: SpecialCategoryName | None = Field(
+        None, description="The GDPR Art. 9 category the column holds, even as codes (PID: POLITICAL_OPINION)."
+    )
+
+
 class DataConfig(_Strict):
     """Where the training data is and which column is the label."""
 
@@ -42,6 +62,13 @@ class DataConfig(_Strict):
         None,
         description="Column that identifies the person each row is about (customer id, email): the evidence "
         "then counts rows per person and states the per-person guarantee; never a feature.",
+    )
+    columns: dict[str, ColumnSemantics] = Field(
+        default_factory=dict, description="Declared meaning per column: {PID: {special_category: POLITICAL_OPINION}}."
+    )
+    special_categories: list[SpecialCategoryName] = Field(
+        default_factory=list,
+        description="Art. 9 categories the dataset as a whole is about (a diagnosis dataset: [HEALTH]).",
     )
     encoding: str = "utf-8"
     max_rows: int = Field(5_000_000, gt=0, description="Refuse datasets with more rows than this.")

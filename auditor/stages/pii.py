@@ -10,6 +10,7 @@ from auditor.evidence import PiiSection
 from auditor.evidence._base import Record
 from auditor.pii.parallel import make_runner
 from auditor.pii.scanner import Scanner
+from auditor.pii.semantics import extra_special_categories
 from auditor.stages.base import RunContext, Stage, register
 
 
@@ -33,9 +34,12 @@ class PiiStage(Stage):
         try:
             ctx.progress.begin(self.name, total=None, unit="rows")
             scanner = Scanner(config.pii, runner=runner)
-            return scanner.scan(
+            section = scanner.scan(
                 loader.iter_text_chunks(data.path, read_options(config)), on_progress=ctx.progress.advance
             )
+            found = {(s.column, s.category) for s in section.special_categories}
+            extra = [s for s in extra_special_categories(config, data.frame) if (s.column, s.category) not in found]
+            return section.model_copy(update={"special_categories": [*section.special_categories, *extra]})
         finally:
             runner.close()
 

@@ -1,0 +1,52 @@
+"""Art. 9 signals beyond the text scan: declarations, column names, the sensitive attribute and the target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from auditor.config import AuditConfig
+from auditor.pii.semantics import extra_special_categories
+
+
+def _config(**data: Any) -> AuditConfig:
+    train = data.pop("train", {})
+    return AuditConfig.model_validate(
+        {"project": "p", "data": {"path": "x.csv", **data}, "train": train, "energy": {"country_iso_code": "FRA"}}
+    )
+
+
+def _found(config: AuditConfig, frame: pd.DataFrame) -> dict[tuple[str, str], str]:
+    return {(s.column, s.category): s.signal for s in extra_special_categories(config, frame)}
+
+
+def test_anes96_party_identification_declared_and_vote_not_a_category() -> None:
+    frame = pd.DataFrame({"PID": [0, 1, 6, 3] * 10, "vote": ["Clinton", "Dole"] * 20, "age": range(40)})
+    config = _config(target="vote", columns={"PID": {"special_category": "POLITICAL_OPINION"}})
+    found = _found(config, frame)
+    assert found == {("PID", "POLITICAL_OPINION"): "declared in data.columns.PID"}
+
+
+def test_la_riots_race_is_flagged_by_its_name_even_as_codes() -> None:
+    frame = pd.DataFrame({"race": [1, 2, 3, 1] * 5, "age": range(20), "killed": [0, 1] * 10})
+    found = _found(_config(target="killed"), frame)
+    assert ("race", "ETHNIC_ORIGIN") in found and found[("race", "ETHNIC_ORIGIN")] == "column name"
+
+
+def test_fair_religious_sensitive_attribute_is_a_review_item() -> None:
+    frame = pd.DataFrame({"religious": [1, 2, 3, 4] * 5, "affairs": [0, 1] * 10, "age": range(20)})
+    found = _found(_config(target="affairs", train={"sensitive_attribute": "religious"}), frame)
+    assert ("religious", "RELIGION") in found
+
+
+def test_breast_cancer_is_health_data_by_its_target_and_by_declaration() -> None:
+    frame = pd.DataFrame({"mean radius": [1.0, 2.0] * 10, "target": ["malignant", "benign"] * 10})
+    found = _found(_config(target="target", special_categories=["HEALTH"]), frame)
+    assert found[("(dataset)", "HEALTH")] == "declared in data.special_categories"
+    assert "target (data.target): its values indicate HEALTH" in found[("target", "HEALTH")]
+
+
+def test_a_plain_table_has_none() -> None:
+    frame = pd.DataFrame({"income": [1.0, 2.0] * 10, "gender": ["female", "male"] * 10, "defaulted": [0, 1] * 10})
+    assert _found(_config(target="defaulted", train={"sensitive_attribute": "gender"}), frame) == {}
