@@ -50,3 +50,44 @@ def test_breast_cancer_is_health_data_by_its_target_and_by_declaration() -> None
 def test_a_plain_table_has_none() -> None:
     frame = pd.DataFrame({"income": [1.0, 2.0] * 10, "gender": ["female", "male"] * 10, "defaulted": [0, 1] * 10})
     assert _found(_config(target="defaulted", train={"sensitive_attribute": "gender"}), frame) == {}
+
+
+def test_labels_and_groups_that_are_personal_data_are_coded() -> None:
+    import json
+    from pathlib import Path
+
+    import torch
+
+    from auditor.evidence import parse_evidence
+    from auditor.stages.train import coded_labels
+
+    evidence = parse_evidence((Path(__file__).parent / "data" / "evidence.json").read_text())
+    assert evidence.training is not None and evidence.pii is not None and evidence.training.groups is not None
+    document = json.loads(evidence.pii.model_dump_json())
+    for column in document["columns"]:
+        if column["name"] in ("defaulted", "gender"):
+            column["rows_with_pii"] = 7  # as if the labels and the groups were names
+    pii = type(evidence.pii).model_validate(document)
+    training = evidence.training.model_copy(
+        update={"model": evidence.training.model.model_copy(update={"classes": ["Ann Smith", "Bob Jones"]})}
+    )
+    labels = torch.tensor([0, 1, 1, 0, 1])
+    coded = coded_labels(training, pii, "defaulted", "gender", labels)
+    assert coded.model.classes == ["class 1 (2 training rows)", "class 2 (3 training rows)"]
+    assert coded.groups is not None and [r.group for r in coded.groups.rows][:2] == ["group 1", "group 2"]
+    text = coded.model_dump_json()
+    assert "Ann Smith" not in text and "female" not in text
+    untouched = coded_labels(training, evidence.pii, "defaulted", "gender", labels)
+    assert untouched.model.classes == ["Ann Smith", "Bob Jones"]  # the real scan found nothing in either column
+
+
+def test_a_two_value_column_of_names_is_not_a_direct_identifier() -> None:
+    from auditor.pii.profile import ColumnProfile
+    from auditor.pii.summary import ColumnStats, _identifier
+
+    profile = ColumnProfile(name="vote", kind="categorical")
+    stats = ColumnStats(3)
+    stats.non_null, stats.distinct, stats.direct_rows = 1000, 2, 1000
+    assert _identifier(profile, stats, "PERSON", 1.0) == "none"
+    stats.distinct = 950
+    assert _identifier(profile, stats, "PERSON", 1.0) == "direct"

@@ -57,10 +57,17 @@ class ColumnStats:
         return round(self.distinct / self.profiled_rows, 4)
 
 
+FEW_VALUES = 2
+"""A column with at most this many distinct values labels rows; it cannot single out the person of a row."""
+
+
 def _identifier(profile: ColumnProfile, stats: ColumnStats, dominant: str | None, share: float) -> str:
-    if stats.non_null and stats.direct_rows / stats.non_null >= DIRECT_SHARE:
+    # Two candidates' names in a vote column are personal data of the candidates, not an identifier of
+    # the voter: such a column keeps its findings but is never classed as a direct identifier.
+    few = 0 < stats.distinct <= FEW_VALUES and stats.non_null > 2 * FEW_VALUES
+    if not few and stats.non_null and stats.direct_rows / stats.non_null >= DIRECT_SHARE:
         return "direct"
-    if profile.kind == "structured" and profile.key_by_name and stats.uniqueness >= KEY_UNIQUENESS:
+    if not few and profile.kind == "structured" and profile.key_by_name and stats.uniqueness >= KEY_UNIQUENESS:
         return "direct"
     if profile.kind in {"free_text", "binary", "empty"}:
         return "none"

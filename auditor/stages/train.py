@@ -16,6 +16,31 @@ from auditor.train.stage import train_models
 from auditor.train.subjects import subject_column, with_canary_subjects
 
 
+def _flagged(pii: PiiSection | None, column: str | None) -> bool:
+    """Whether the scan found personal data in ``column``."""
+    if pii is None or column is None:
+        return False
+    return any(c.name == column and (c.rows_with_pii > 0 or c.identifier == "direct") for c in pii.columns)
+
+
+def coded_labels(
+    section: TrainingSection, pii: PiiSection | None, target: str, attribute: str | None, labels: Any
+) -> TrainingSection:
+    """Class labels and group names that are personal data never leave the train stage raw.
+
+    They become 'class 1', 'group 2'... with their counts (training rows per class, held-out rows
+    per group); every output renders the coded names."""
+    update: dict[str, Any] = {}
+    if _flagged(pii, target) and section.model.classes:
+        counts = [int((labels == i).sum()) for i in range(len(section.model.classes))]
+        coded = [f"class {i + 1} ({n:,} training rows)" for i, n in enumerate(counts)]
+        update["model"] = section.model.model_copy(update={"classes": coded})
+    if _flagged(pii, attribute) and section.groups is not None:
+        rows = [r.model_copy(update={"group": f"group {i + 1}"}) for i, r in enumerate(section.groups.rows)]
+        update["groups"] = section.groups.model_copy(update={"rows": rows})
+    return section.model_copy(update=update) if update else section
+
+
 def resolve_task(ctx: RunContext) -> tuple[Task, TaskInfo]:
     data = ctx.loaded()
     configured = ctx.config.train.task
@@ -75,7 +100,7 @@ class TrainStage(Stage):
         )
         ctx.scratch[names.TRAIN] = artifacts
         ctx.scratch["canaries"] = canaries
-        return section
+        return coded_labels(section, pii, data.target, config.train.sensitive_attribute, prepared.y_train)
 
     def describe(self, section: Any) -> list[str]:
         t: TrainingSection = section
