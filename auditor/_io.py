@@ -40,11 +40,18 @@ def atomic_writer(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        tmp.chmod(0o666 & ~_umask())  # mkstemp makes it 0600; outputs follow the umask like any new file
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         _remove_empty(created)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _remove_empty(directories: list[Path]) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from auditor.config import AuditConfig, PiiConfig, load_config
+from auditor.config import AuditConfig, PiiConfig, load_config, parse_config
 
 if TYPE_CHECKING:
     from auditor.evidence import Evidence, PiiSection
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def run(
-    config: AuditConfig | str | Path,
+    config: AuditConfig | str | Path | Mapping[str, Any],
     *,
     seed: int | None = None,
     waivers: str | Path | None = None,
@@ -26,6 +27,7 @@ def run(
 ) -> Evidence:
     """Run the audit (``audit run`` without writing report files) and return the Evidence.
 
+    ``config`` is an ``AuditConfig``, a path to an audit.yaml, or the same content as a mapping.
     With ``history`` (a ``HistoryStore``) the run gets the project's trend and is
     recorded, like ``audit run``; without it nothing is recorded. ``baseline``
     (``"latest"``, a run id, or an evidence.json path) adds the regression controls.
@@ -34,7 +36,12 @@ def run(
     from auditor.history import load_baseline
     from auditor.pipeline import run as run_pipeline
 
-    resolved = config if isinstance(config, AuditConfig) else load_config(config)
+    if isinstance(config, AuditConfig):
+        resolved = config
+    elif isinstance(config, Mapping):  # an audit.yaml as a dict; relative paths resolve from the working directory
+        resolved = parse_config(dict(config), "auditor.run() config", Path.cwd())
+    else:
+        resolved = load_config(config)
     reference = load_baseline(str(baseline), history, resolved.project) if baseline is not None else None
     evidence = run_pipeline(
         resolved,

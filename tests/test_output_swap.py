@@ -72,6 +72,7 @@ def test_the_output_directory_follows_the_umask(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert (tmp_path / "out").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "out" / "evidence.json").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
 
 
 def test_bad_output_locations_are_refused_up_front(tmp_path: Path) -> None:
@@ -109,3 +110,28 @@ def test_audit_run_checks_the_output_before_any_stage(
     a_file.write_text("x")
     result = CliRunner().invoke(app, ["run", str(small_config), "-o", str(a_file / "out")])
     assert result.exit_code == 2 and "not a directory" in result.stderr
+
+
+def test_the_api_takes_a_path_a_mapping_or_a_config(small_config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yaml
+
+    import auditor
+    import auditor.pipeline as pipeline
+    from auditor.config import AuditConfig, load_config
+
+    seen: list[AuditConfig] = []
+
+    def fake(config: AuditConfig, **kwargs: Any) -> Any:
+        seen.append(config)
+        raise StopIteration  # the pipeline itself is tested elsewhere
+
+    monkeypatch.setattr(pipeline, "run", fake)
+    mapping = yaml.safe_load(small_config.read_text())
+    mapping["data"]["path"] = str(small_config.parent / mapping["data"]["path"])
+    for config in (small_config, str(small_config), mapping, load_config(small_config)):
+        with pytest.raises(StopIteration):
+            auditor.run(config)
+    assert len(seen) == 4 and len({c.project for c in seen}) == 1
+    assert Path(seen[2].resolve(seen[2].data.path)) == Path(seen[0].resolve(seen[0].data.path))
+    with pytest.raises(InputError, match="data"):  # a mapping is validated like a file: data is required
+        auditor.run({"project": "p"})

@@ -129,7 +129,7 @@ def _sampled(check: MetricCheck, params: dict[str, Any], document: dict[str, Any
             return "inconclusive", f"n = {n:g} is below the {minimum:g} this control needs to decide"
     low_value, high_value = document_value(document, rule.low), document_value(document, rule.high)
     if low_value is None or high_value is None:
-        return "inconclusive", "too little data for an interval"
+        return "inconclusive", "no interval: too little data (a sample too small, or an energy within its noise floor)"
     low, high = _number(low_value, "interval low"), _number(high_value, "interval high")
     target = _resolve(check.value, params)
     interval = f"{rule.method} interval [{low:.4g}, {high:.4g}]"
