@@ -10,22 +10,41 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from auditor.config_base import ALL_FORMATS, SEVERITIES, OutputFormat, Severity, _Strict
+from auditor.config_run import EnergyConfig, PolicyConfig, ProjectionConfig, ReportConfig
 from auditor.errors import InputError
 from auditor.yamlio import read_yaml, validation_message
 
-Severity = Literal["info", "low", "medium", "high", "critical"]
-SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
-OutputFormat = Literal["json", "pdf", "html", "junit", "sarif", "markdown", "modelcard"]
-ALL_FORMATS: tuple[OutputFormat, ...] = ("json", "pdf", "html", "junit", "sarif", "markdown", "modelcard")
-
-
-class _Strict(BaseModel):
-    # allow_inf_nan=False: .inf and .nan are refused with "Input should be a finite number",
-    # before any stage runs (an infinite noise multiplier would hang the accountant).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
+__all__ = [
+    "ALL_FORMATS",
+    "HF_ONLY",
+    "MAX_NOISE_MULTIPLIER",
+    "SEVERITIES",
+    "AnonymiseConfig",
+    "AuditConfig",
+    "ColumnSemantics",
+    "CustomRecognizer",
+    "DataConfig",
+    "EnergyConfig",
+    "HfModel",
+    "LoraSettings",
+    "Operator",
+    "OutputFormat",
+    "PiiConfig",
+    "PolicyConfig",
+    "PrivacyAuditConfig",
+    "PrivacyConfig",
+    "ProjectionConfig",
+    "ReportConfig",
+    "Severity",
+    "SpecialCategoryName",
+    "TrainConfig",
+    "config_json_schema",
+    "load_config",
+    "parse_config",
+]
 
 SpecialCategoryName = Literal[
     "HEALTH",
@@ -322,65 +341,6 @@ class PrivacyAuditConfig(_Strict):
         if isinstance(value, int) and value < 2:
             raise ValueError("canaries must be at least 2")
         return value
-
-
-class ProjectionConfig(_Strict):
-    epochs: int | None = Field(None, ge=1)
-    data_scale: float = Field(1.0, gt=0)
-
-
-class EnergyConfig(_Strict):
-    """CodeCarbon settings. The country is explicit: no geolocation, ever."""
-
-    enabled: bool = Field(True, description="Measure energy with CodeCarbon; off skips the sustainability figures.")
-    country_iso_code: str = Field(pattern=r"^[A-Z]{3}$")
-    region: str | None = None
-    pue: float = Field(1.0, ge=1.0, le=3.0)
-    measure_power_secs: float = Field(
-        15.0,
-        gt=0,
-        description="CodeCarbon's sampling interval. In process mode CPU energy comes from CPU-time deltas and "
-        "every stage ends with a final sample, so a longer interval loses no accuracy and costs less.",
-    )
-    gpu_ids: list[int] | None = Field(
-        None,
-        description="GPU indices CodeCarbon measures (default: CUDA_VISIBLE_DEVICES, else every GPU). NVML's "
-        "figure covers the whole device, other processes on it included.",
-    )
-    force_cpu_power_w: float | None = Field(None, gt=0)
-    force_ram_power_w: float | None = Field(None, gt=0)
-    noise_floor_kwh: float = Field(
-        1e-4,
-        ge=0,
-        description="Smallest energy difference taken as real. CodeCarbon's estimate for a short run varies by "
-        "about this much between identical reruns (6.3e-5 to 9.1e-5 kWh measured); energy comparisons whose "
-        "interval of +/- this floor contains their limit are inconclusive instead of flipping.",
-    )
-    price_per_kwh: float | None = Field(None, ge=0)
-    currency: str = "EUR"
-    hourly_rate: float | None = Field(None, ge=0, description="Compute cost per hour of wall time.")
-    what_if: list[str] = Field(default_factory=lambda: ["FRA", "DEU", "USA", "IND"])
-    projection: ProjectionConfig = Field(default_factory=ProjectionConfig)
-
-
-class PolicyConfig(_Strict):
-    """Which packs to check, their parameters, and how failures gate."""
-
-    packs: list[str] = Field(default_factory=lambda: ["gdpr", "sustainability"])
-    params: dict[str, float | int | bool | str] = Field(default_factory=dict)
-    waivers: str | None = None
-    fail_on: Severity = "low"
-    warn_on: Severity = "info"
-    fail_on_inconclusive: bool = Field(
-        False, description="An inconclusive control (its sample too small to decide) blocks the gate."
-    )
-
-
-class ReportConfig(_Strict):
-    title: str | None = None
-    organisation: str | None = None
-    signers: list[str] = Field(default_factory=lambda: ["Data Protection Officer", "Sustainability Officer"])
-    formats: list[OutputFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
 
 
 class AuditConfig(_Strict):

@@ -1,0 +1,66 @@
+"""The ``audit.yaml`` sections about the run's outputs: energy, policies and the report."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from auditor.config_base import ALL_FORMATS, OutputFormat, Severity, _Strict
+
+
+class ProjectionConfig(_Strict):
+    epochs: int | None = Field(None, ge=1)
+    data_scale: float = Field(1.0, gt=0)
+
+
+class EnergyConfig(_Strict):
+    """CodeCarbon settings. The country is explicit: no geolocation, ever."""
+
+    enabled: bool = Field(True, description="Measure energy with CodeCarbon; off skips the sustainability figures.")
+    country_iso_code: str = Field(pattern=r"^[A-Z]{3}$")
+    region: str | None = None
+    pue: float = Field(1.0, ge=1.0, le=3.0)
+    measure_power_secs: float = Field(
+        15.0,
+        gt=0,
+        description="CodeCarbon's sampling interval. In process mode CPU energy comes from CPU-time deltas and "
+        "every stage ends with a final sample, so a longer interval loses no accuracy and costs less.",
+    )
+    gpu_ids: list[int] | None = Field(
+        None,
+        description="GPU indices CodeCarbon measures (default: CUDA_VISIBLE_DEVICES, else every GPU). NVML's "
+        "figure covers the whole device, other processes on it included.",
+    )
+    force_cpu_power_w: float | None = Field(None, gt=0)
+    force_ram_power_w: float | None = Field(None, gt=0)
+    noise_floor_kwh: float = Field(
+        1e-4,
+        ge=0,
+        description="Smallest energy difference taken as real. CodeCarbon's estimate for a short run varies by "
+        "about this much between identical reruns (6.3e-5 to 9.1e-5 kWh measured); energy comparisons whose "
+        "interval of +/- this floor contains their limit are inconclusive instead of flipping.",
+    )
+    price_per_kwh: float | None = Field(None, ge=0)
+    currency: str = "EUR"
+    hourly_rate: float | None = Field(None, ge=0, description="Compute cost per hour of wall time.")
+    what_if: list[str] = Field(default_factory=lambda: ["FRA", "DEU", "USA", "IND"])
+    projection: ProjectionConfig = Field(default_factory=ProjectionConfig)
+
+
+class PolicyConfig(_Strict):
+    """Which packs to check, their parameters, and how failures gate."""
+
+    packs: list[str] = Field(default_factory=lambda: ["gdpr", "sustainability"])
+    params: dict[str, float | int | bool | str] = Field(default_factory=dict)
+    waivers: str | None = None
+    fail_on: Severity = "low"
+    warn_on: Severity = "info"
+    fail_on_inconclusive: bool = Field(
+        False, description="An inconclusive control (its sample too small to decide) blocks the gate."
+    )
+
+
+class ReportConfig(_Strict):
+    title: str | None = None
+    organisation: str | None = None
+    signers: list[str] = Field(default_factory=lambda: ["Data Protection Officer", "Sustainability Officer"])
+    formats: list[OutputFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
