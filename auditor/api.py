@@ -60,7 +60,7 @@ def run(
 
 def scan(data: str | Path, config: PiiConfig | None = None, findings: str | Path | None = None) -> PiiSection:
     """Scan a dataset for personal data (``audit scan``); optionally write the findings file."""
-    from auditor.data import ReadOptions, get_loader
+    from auditor.data import ReadOptions, get_loader, masked_chunks
     from auditor.errors import InputError
     from auditor.pii.findings import FindingsWriter
     from auditor.pii.parallel import make_runner
@@ -71,7 +71,7 @@ def scan(data: str | Path, config: PiiConfig | None = None, findings: str | Path
     check_model_installed(pii.spacy_model)
     path = Path(data)
     loader = get_loader(path)
-    chunks = loader.iter_text_chunks(path, ReadOptions(chunk_rows=pii.chunk_rows))
+    chunks = masked_chunks(loader.iter_text_chunks(path, ReadOptions(chunk_rows=pii.chunk_rows)))
     runner = make_runner(pii.engine, pii.workers, pii.scheduler)
 
     def checked(section: PiiSection) -> PiiSection:

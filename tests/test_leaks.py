@@ -33,6 +33,7 @@ CANARIES = {
     "street_address": "742 Evergreen Terrace",
 }
 CARD, IBAN, SSN = "4111 1111 1111 1111", "GB82 WEST 1234 5698 7654 32", "078-05-1120"
+HEADER = "header.canary@leak-mail.org"  # personal data used as a column name
 NOTE = f"Customer paid with card {CARD}, refund to IBAN {IBAN}, SSN {SSN} on file."
 
 
@@ -53,6 +54,8 @@ def _plant(config: Path) -> None:
         rows = list(csv.DictReader(handle))
     rows[1].update(CANARIES)
     rows[2]["notes"] = NOTE
+    for i, row in enumerate(rows):
+        row[HEADER] = f"segment {i % 3}"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -91,13 +94,16 @@ def test_the_canaries_were_seen(leaks: Leaks) -> None:
     assert evidence.pii is not None
     found = {c.name: set(c.entities) for c in evidence.pii.columns}
     assert "EMAIL_ADDRESS" in found["email"]
+    assert "h***@l***.o**" in found, "the column named with an email was not scanned under its masked name"
     assert {"CREDIT_CARD", "IBAN_CODE"} <= found["notes"]
     assert "pii: column email" in leaks.texts["run stderr"], "verbose logging printed nothing"
     assert "history.db" in leaks.texts, "the run was not recorded"
     json.loads(leaks.texts["scan stdout"])
 
 
-@pytest.mark.parametrize("value", [*CANARIES.values(), CARD, IBAN, SSN], ids=[*CANARIES, "card", "iban", "ssn"])
+@pytest.mark.parametrize(
+    "value", [*CANARIES.values(), CARD, IBAN, SSN, HEADER], ids=[*CANARIES, "card", "iban", "ssn", "column-name"]
+)
 def test_no_canary_in_any_output(leaks: Leaks, value: str) -> None:
     for name, text in leaks.texts.items():
         for form in _forms(value):

@@ -57,7 +57,7 @@ def scan_command(
     ),
 ) -> None:
     """Scan a dataset for personal data with Presidio, column-aware."""
-    from auditor.data import ReadOptions, get_loader
+    from auditor.data import ReadOptions, get_loader, masked_chunks
     from auditor.pii.findings import FindingsWriter
     from auditor.pii.parallel import make_runner
     from auditor.pii.presidio_engine import check_model_installed
@@ -93,7 +93,7 @@ def scan_command(
     try:
         scanner = Scanner(pii, runner=runner)
         progress.begin("scan", unit="rows")
-        chunks = loader.iter_text_chunks(data, options)
+        chunks = masked_chunks(loader.iter_text_chunks(data, options))
         if findings is not None:
             with FindingsWriter(findings) as writer:
                 section = checked(scanner.scan(chunks, writer.write, progress.advance))

@@ -11,7 +11,7 @@ from auditor.config import AuditConfig
 from auditor.data import hf_dataset as _hf_dataset  # noqa: F401  (registers the loader)
 from auditor.data import images as _images  # noqa: F401  (registers the loader)
 from auditor.data import tabular as _tabular  # noqa: F401  (registers the loaders)
-from auditor.data.base import LOADERS, Loader, ReadOptions, get_loader
+from auditor.data.base import LOADERS, Loader, ReadOptions, get_loader, masked_chunks, masked_columns
 from auditor.data.fingerprint import dataset_sha256, dataset_size
 from auditor.errors import InputError
 
@@ -22,6 +22,8 @@ __all__ = [
     "ReadOptions",
     "get_loader",
     "load_data",
+    "masked_chunks",
+    "masked_columns",
     "read_options",
     "text_columns",
 ]
@@ -64,7 +66,7 @@ def load_data(config: AuditConfig) -> LoadedData:
     """Load and validate the configured dataset; every problem is an InputError naming the field."""
     path = config.resolve(config.data.path)
     loader = get_loader(path, config.data.format)
-    frame = loader.load(path, read_options(config))
+    frame = masked_columns(loader.load(path, read_options(config)))
     target = "label" if loader.name == "imagefolder" else config.data.target
     where = str(path)
     if frame.shape[1] == 0 or len(frame) == 0:

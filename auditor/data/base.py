@@ -105,3 +105,30 @@ def check_limits(frame: pd.DataFrame, path: Path, options: ReadOptions, row_offs
                 f"data.max_cell_chars ({options.max_cell_chars})",
                 where=str(path),
             )
+
+
+def masked_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every column name that holds personal data (an email used as a header) masked.
+
+    Names are masked where the data enters, so no stage, output, log or history row can print them:
+    ``j***@e***.c**`` instead of the address. A masked name that collides gets its position appended."""
+    from auditor.pii.masking import scrub
+
+    names = [str(c) for c in frame.columns]
+    masked = [scrub(name) for name in names]
+    if masked == names:
+        return frame
+    seen: set[str] = set()
+    unique = []
+    for position, name in enumerate(masked):
+        candidate = name if name not in seen else f"{name} (column {position + 1})"
+        seen.add(candidate)
+        unique.append(candidate)
+    renamed = frame.copy(deep=False)
+    renamed.columns = unique
+    return renamed
+
+
+def masked_chunks(chunks: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    for chunk in chunks:
+        yield masked_columns(chunk)
