@@ -12,39 +12,17 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from auditor.config_base import ALL_FORMATS, SEVERITIES, OutputFormat, Severity, _Strict
-from auditor.config_run import EnergyConfig, PolicyConfig, ProjectionConfig, ReportConfig
+from auditor.config_base import ALL_FORMATS as ALL_FORMATS
+from auditor.config_base import SEVERITIES as SEVERITIES
+from auditor.config_base import OutputFormat as OutputFormat
+from auditor.config_base import Severity as Severity
+from auditor.config_base import _Strict
+from auditor.config_run import EnergyConfig as EnergyConfig
+from auditor.config_run import PolicyConfig as PolicyConfig
+from auditor.config_run import ProjectionConfig as ProjectionConfig
+from auditor.config_run import ReportConfig as ReportConfig
 from auditor.errors import InputError
 from auditor.yamlio import read_yaml, validation_message
-
-__all__ = [
-    "ALL_FORMATS",
-    "HF_ONLY",
-    "MAX_NOISE_MULTIPLIER",
-    "SEVERITIES",
-    "AnonymiseConfig",
-    "AuditConfig",
-    "ColumnSemantics",
-    "CustomRecognizer",
-    "DataConfig",
-    "EnergyConfig",
-    "HfModel",
-    "LoraSettings",
-    "Operator",
-    "OutputFormat",
-    "PiiConfig",
-    "PolicyConfig",
-    "PrivacyAuditConfig",
-    "PrivacyConfig",
-    "ProjectionConfig",
-    "ReportConfig",
-    "Severity",
-    "SpecialCategoryName",
-    "TrainConfig",
-    "config_json_schema",
-    "load_config",
-    "parse_config",
-]
 
 SpecialCategoryName = Literal[
     "HEALTH",
