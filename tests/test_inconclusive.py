@@ -157,3 +157,52 @@ def test_energy_comparisons_within_the_noise_floor_do_not_flip() -> None:
     assert status == "inconclusive" and "too little data" in reason
     tiny = {"energy.dp_energy_ratio": 2.91, "energy.dp_energy_ratio_low": 0.0, "energy.dp_energy_ratio_high": None}
     assert _status("sustainability", "SUS-DP-001", tiny)[0] == "inconclusive"
+
+
+def test_the_new_settings_change_behaviour() -> None:
+    """gradient_canaries, gpu_ids, noise_floor_kwh and --fail-on-inconclusive each change what happens."""
+    import time
+
+    import torch
+
+    from auditor.cli.run import _with_gate
+    from auditor.config import AuditConfig, EnergyConfig
+    from auditor.energy import EnergyMeter, energy_section
+    from auditor.energy.meter import _tracker_kwargs
+    from auditor.privacy_audit.gradient import gradient_probe
+    from auditor.train.accounting import plan_privacy
+
+    base = {"project": "p", "data": {"path": "x.csv", "target": "y"}, "energy": {"country_iso_code": "FRA"}}
+    config = AuditConfig.model_validate(base)
+    plan = plan_privacy(1000, 100, 2, config.train.privacy)
+    off = AuditConfig.model_validate({**base, "audit": {"gradient_canaries": 0}})
+    assert gradient_probe(off, plan, 0, False) == (None, "audit.gradient_canaries is 0")
+    assert gradient_probe(config, plan, 0, True)[0] is None  # DDP: no white-box audit, and it says why
+    hundred = AuditConfig.model_validate({**base, "audit": {"gradient_canaries": 100}})
+    probe, _ = gradient_probe(hundred, plan, 0, False)
+    assert probe is not None
+
+    class Optimizer:
+        def __init__(self) -> None:
+            self.params = [torch.nn.Parameter(torch.zeros(30, 30))]
+
+        def _add_noise(self, summed: list[torch.Tensor]) -> None:
+            return None
+
+    probe(Optimizer())
+    assert probe.canaries is not None and probe.canaries.count == 100
+
+    assert _tracker_kwargs(EnergyConfig(country_iso_code="FRA", gpu_ids=[3]))["gpu_ids"] == [3]
+    assert "gpu_ids" not in _tracker_kwargs(EnergyConfig(country_iso_code="FRA"))
+
+    meter = EnergyMeter(EnergyConfig(country_iso_code="FRA", measure_power_secs=0.2))
+    for stage in ("train.baseline", "train.dp"):
+        with meter.track(stage):
+            time.sleep(0.05)
+    exact = energy_section(meter, EnergyConfig(country_iso_code="FRA", noise_floor_kwh=0.0), 1, [])
+    assert exact.dp_energy_ratio_low == exact.dp_energy_ratio_high == exact.dp_energy_ratio
+    floored = energy_section(meter, EnergyConfig(country_iso_code="FRA", noise_floor_kwh=1.0), 1, [])
+    assert floored.dp_energy_ratio_high is None and floored.noise_floor_kwh == 1.0
+
+    assert not config.policies.fail_on_inconclusive
+    assert _with_gate(config, None, None, fail_on_inconclusive=True).policies.fail_on_inconclusive
