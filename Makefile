@@ -9,13 +9,15 @@ STAMP := $(VENV)/.installed-stamp
 
 setup: $(STAMP)
 
-# Pango and HarfBuzz-Subset are what WeasyPrint renders and embeds fonts with; PostgreSQL 15 binaries let the history tests run a real server.
+# Pango and HarfBuzz-Subset are what WeasyPrint renders and embeds fonts with; PostgreSQL 15 binaries let the history tests run a real server;
+# poppler-utils' pdfsig checks report signatures independently of pyHanko (pdftoppm shows pages as a reviewer sees them).
 system-deps:
 	@missing=""; \
 	ldconfig -p | grep -q 'libpango-1.0.so.0' || missing="$$missing libpango-1.0-0"; \
 	ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || missing="$$missing libpangoft2-1.0-0"; \
 	ldconfig -p | grep -q 'libharfbuzz-subset.so.0' || missing="$$missing libharfbuzz-subset0"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v pdfsig >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "error: need root (or sudo) to apt-get install$$missing" >&2; exit 2; fi; \

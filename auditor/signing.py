@@ -1,4 +1,4 @@
-"""Ed25519 signing of the evidence digest (``audit run --sign-key``, ``audit verify --public-key``)."""
+"""Signing keys: Ed25519 over the evidence digest (``evidence.sig``); the PAdES signature is in ``pdfsig``."""
 
 from __future__ import annotations
 
@@ -27,8 +27,27 @@ def _private(pem: bytes, where: str | None = None) -> Ed25519PrivateKey:
     return key
 
 
-def check_private_key(pem: bytes, where: str | None = None) -> None:
-    _private(pem, where)
+def is_ed25519(pem: bytes) -> bool:
+    try:
+        return isinstance(load_pem_private_key(pem, password=None), Ed25519PrivateKey)
+    except (ValueError, TypeError):
+        return False
+
+
+def is_ed25519_public(pem: bytes) -> bool:
+    try:
+        return isinstance(load_pem_public_key(pem), Ed25519PublicKey)
+    except (ValueError, TypeError):
+        raise InputError("not a PEM public key") from None
+
+
+def check_signing_files(key: bytes, cert: bytes | None, key_where: str | None, cert_where: str | None) -> None:
+    """``--sign-key`` (Ed25519, ECDSA or RSA) and the optional ``--sign-cert`` for it, before any work."""
+    from auditor.pdfsig import load_certificate, load_signing_key
+
+    private = load_signing_key(key, key_where)
+    if cert is not None:
+        load_certificate(cert, private, cert_where)
 
 
 def sign_digest(pem: bytes, digest: bytes) -> bytes:

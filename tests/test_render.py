@@ -90,7 +90,7 @@ def verify(*args: str) -> tuple[int, str]:
 def test_verify_passes_on_a_fresh_report(rendered: Path, evidence: Evidence) -> None:
     code, err = verify(str(rendered / "report.pdf"))
     assert code == 0, err
-    assert "report and attached evidence match" in err and f"verdict in evidence: {evidence.verdict}" in err
+    assert "report, its pages and attached evidence match" in err and f"verdict in evidence: {evidence.verdict}" in err
 
 
 def test_verify_fails_on_a_tampered_attachment(rendered: Path, tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_signed_report_verifies_with_the_right_key_only(tmp_path: Path) -> None:
     assert code == 1 and "signature does not match" in err
 
 
-def test_sign_key_must_be_ed25519(tmp_path: Path) -> None:
+def test_sign_key_must_be_a_private_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pem"
     bad.write_text("-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----\n")
     result = CliRunner().invoke(

@@ -7,6 +7,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -120,3 +121,24 @@ class ConsoleProgress:
 
 def command_line() -> str:
     return " ".join(["audit", *sys.argv[1:]])
+
+
+SIGN_KEY_HELP = (
+    "Private key (PEM: Ed25519, ECDSA or RSA) that signs the whole PDF (PAdES); an Ed25519 key also signs "
+    "the evidence digest."
+)
+SIGN_CERT_HELP = "X.509 certificate (PEM) for --sign-key to embed in the PDF signature (default: self-signed)."
+
+
+def signing_files(key_path: Path | None, cert_path: Path | None) -> tuple[bytes | None, bytes | None]:
+    """Read and check ``--sign-key`` and ``--sign-cert`` before any work."""
+    from auditor.signing import check_signing_files, read_key_file
+
+    if cert_path is not None and key_path is None:
+        raise InputError("--sign-cert needs --sign-key")
+    if key_path is None:
+        return None, None
+    key = read_key_file(key_path)
+    cert = read_key_file(cert_path) if cert_path is not None else None
+    check_signing_files(key, cert, str(key_path), None if cert_path is None else str(cert_path))
+    return key, cert

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import typer
 
-from auditor.cli._common import console, guarded, split_list
+from auditor.cli._common import (
+    SIGN_CERT_HELP,
+    SIGN_KEY_HELP,
+    console,
+    guarded,
+    signing_files,
+    split_list,
+)
 from auditor.config import ALL_FORMATS
 from auditor.errors import ExitCode, InputError
 from auditor.evidence import load_evidence
@@ -18,9 +25,8 @@ def report_command(
     evidence_path: Path = typer.Argument(..., metavar="EVIDENCE", help="An evidence.json written by audit run."),
     output: Path = typer.Option(Path("out"), "-o", "--output", help="Directory for the outputs."),
     formats: list[str] | None = typer.Option(None, "--format", "-f", help="Outputs to write (default: all)."),
-    sign_key: Path | None = typer.Option(
-        None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
-    ),
+    sign_key: Path | None = typer.Option(None, "--sign-key", help=SIGN_KEY_HELP),
+    sign_cert: Path | None = typer.Option(None, "--sign-cert", help=SIGN_CERT_HELP),
     force: bool = typer.Option(
         False, "--force", help="Replace files in the output directory that auditor did not write."
     ),
@@ -34,19 +40,18 @@ def report_command(
         render_outputs,
         write_outputs,
     )
-    from auditor.signing import check_private_key, read_key_file
 
     evidence = load_evidence(evidence_path)
     selected = split_list(formats) or list(ALL_FORMATS)
     unknown = [f for f in selected if f not in ALL_FORMATS]
     if unknown:
         raise InputError(f"unknown --format {unknown[0]!r}; choose from {', '.join(ALL_FORMATS)}")
-    key = read_key_file(sign_key) if sign_key else None
-    if key is not None:
-        check_private_key(key)
+    key, cert = signing_files(sign_key, sign_cert)
     check_output_location(output)
     check_overwrite(output, output_filenames(selected), force)
-    outputs = render_outputs(evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key))
+    outputs = render_outputs(
+        evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key, sign_cert=cert)
+    )
     for path in write_outputs(outputs, output):
         console.print(f"wrote {path}", markup=False, emoji=False)
 
@@ -55,7 +60,7 @@ def report_command(
 def verify_command(
     report: Path = typer.Argument(..., metavar="REPORT", help="A report.pdf written by auditor."),
     public_key: Path | None = typer.Option(
-        None, "--public-key", help="Ed25519 public key (PEM) to check the signature."
+        None, "--public-key", help="Public key (PEM) the report must be signed with (PDF and evidence signatures)."
     ),
 ) -> None:
     """Check that the evidence attached to a report is the evidence it was rendered from."""
@@ -66,15 +71,18 @@ def verify_command(
     result = verify_report(report, key)
     console.print(f"evidence SHA-256 {result.digest}", markup=False, emoji=False)
     console.print(
-        f"verdict in evidence: {result.verdict or 'unreadable'}; signature: {result.signature}",
+        f"verdict in evidence: {result.verdict or 'unreadable'}; signature: {result.signature}; "
+        f"PDF signature: {result.pdf_signature}; pages: {result.pages}",
         markup=False,
         emoji=False,
     )
+    for limit in result.limits:
+        console.print(f"note: {limit}", markup=False, emoji=False)
     if not result.ok:
         for problem in result.problems:
             console.print(f"[red]✗[/] {problem}", markup=True, emoji=False)
         raise typer.Exit(int(ExitCode.NOT_COMPLIANT))
-    console.print("[green]✓[/] report and attached evidence match", markup=True, emoji=False)
+    console.print("[green]✓[/] report, its pages and attached evidence match", markup=True, emoji=False)
 
 
 @guarded

@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from auditor.cli._common import ConsoleProgress, command_line, console, guarded, split_list
+from auditor.cli._common import (
+    SIGN_CERT_HELP,
+    SIGN_KEY_HELP,
+    ConsoleProgress,
+    command_line,
+    console,
+    guarded,
+    signing_files,
+    split_list,
+)
 from auditor.config import ALL_FORMATS, SEVERITIES, AuditConfig, load_config
 from auditor.errors import ExitCode, InputError
 
@@ -120,9 +129,8 @@ def run_command(
     fail_on_inconclusive: bool = typer.Option(
         False, "--fail-on-inconclusive", help="Fail the gate when a control's sample is too small to decide."
     ),
-    sign_key: Path | None = typer.Option(
-        None, "--sign-key", help="Ed25519 private key (PEM) to sign the evidence digest."
-    ),
+    sign_key: Path | None = typer.Option(None, "--sign-key", help=SIGN_KEY_HELP),
+    sign_cert: Path | None = typer.Option(None, "--sign-cert", help=SIGN_CERT_HELP),
     history: str | None = typer.Option(
         None, "--history", help="History database URL (default: $AUDIT_HISTORY_URL or sqlite:///.audit/history.db)."
     ),
@@ -163,7 +171,6 @@ def run_command(
             render_outputs,
             write_outputs,
         )
-        from auditor.signing import check_private_key, read_key_file
 
         config = _with_gate(
             load_config(config_path),
@@ -174,9 +181,7 @@ def run_command(
         if nproc is not None:
             config = config.model_copy(update={"train": config.train.model_copy(update={"nproc": nproc})})
         selected = _formats(formats, config)
-        key = read_key_file(sign_key) if sign_key else None
-        if key is not None:
-            check_private_key(key, str(sign_key))
+        key, cert = signing_files(sign_key, sign_cert)
         check_output_location(output)
         check_overwrite(output, output_filenames(selected), force)
         plan = _plan_history(history, no_history, baseline, config.project)
@@ -202,7 +207,7 @@ def run_command(
             render_meter = EnergyMeter(config.energy)
             with render_meter.track("render"):
                 outputs = render_outputs(
-                    evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key)
+                    evidence, selected, RenderContext(rendered_at=dt.datetime.now(dt.UTC), sign_key=key, sign_cert=cert)
                 )
             written = write_outputs(outputs, output)
             progress.end("ok")

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from auditor import stage_names
 from auditor._assets import asset_dir
+from auditor._version import __version__
 from auditor.evidence import ControlResult, Evidence, dump_evidence
 from auditor.render import fmt
 from auditor.render.base import RenderContext, Renderer, register
@@ -63,7 +64,9 @@ def view(ev: Evidence, context: RenderContext, for_pdf: bool) -> dict[str, Any]:
         "controls_by_id": {c.id: c for c in ev.controls},
         "packs": _by_pack(ev.controls),
         "charts": {k: Markup(v) if v else None for k, v in charts(ev).items()},
-        "signed": context.sign_key is not None,
+        "signed": context.evidence_signed,
+        "pdf_signed": context.pdf_signed,
+        "renderer_version": __version__,
         "regressions": [c for c in ev.controls if "-REG-" in c.id],
     }
 
