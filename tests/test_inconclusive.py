@@ -206,3 +206,23 @@ def test_the_new_settings_change_behaviour() -> None:
 
     assert not config.policies.fail_on_inconclusive
     assert _with_gate(config, None, None, fail_on_inconclusive=True).policies.fail_on_inconclusive
+
+
+def test_an_inconclusive_control_says_what_sample_would_decide() -> None:
+    """Estimate 0.05, interval [0, 0.15] on 400 non-members, limit 0.1: the upper half-width 0.10 must shrink
+    to the gap 0.05, so (0.10 / 0.05)^2 = 4 times the sample, 1,600."""
+    patch = {
+        "audit.mia_dp.advantage": 0.05,
+        "audit.mia_dp.advantage_low": 0.0,
+        "audit.mia_dp.advantage_high": 0.15,
+        "audit.mia_dp.non_members": 400,
+    }
+    status, reason = _status("gdpr", "GDPR-AUDIT-002", patch)
+    assert status == "inconclusive"
+    assert "about 1,600 rather than 400 (non members) would decide, if the estimate 0.05 held" in reason
+    # Above the limit the lower half-width decides: estimate 0.2, interval [0.05, 0.35] → (0.15 / 0.1)^2 → 900.
+    patch.update(
+        {"audit.mia_dp.advantage": 0.2, "audit.mia_dp.advantage_low": 0.05, "audit.mia_dp.advantage_high": 0.35}
+    )
+    status, reason = _status("gdpr", "GDPR-AUDIT-002", patch)
+    assert status == "inconclusive" and "about 900 rather than 400" in reason

@@ -9,6 +9,7 @@ It reads only the evidence document (never a stage). Fail-closed rules:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any
 
@@ -143,7 +144,22 @@ def _sampled(check: MetricCheck, params: dict[str, Any], document: dict[str, Any
             return "pass", f"target met: {interval}"
         if not _compare(check.op, high, target):
             return "fail", f"target not met: {interval}"
-    return "inconclusive", f"{interval} contains the limit {target}: more data would decide"
+    estimate = document_value(document, check.metric)
+    n = None if rule.n is None else document_value(document, rule.n)
+    more = _more_data(estimate, low, high, target, n, (rule.n or "").rsplit(".", 1)[-1].replace("_", " "))
+    return "inconclusive", f"{interval} contains the limit {target}: {more}"
+
+
+def _more_data(estimate: Any, low: float, high: float, target: Any, n: Any, label: str) -> str:
+    """What sample would decide, if the estimate held and the interval narrowed as 1/sqrt(n)."""
+    if not isinstance(estimate, int | float) or not isinstance(n, int | float) or n <= 0:
+        return "more data would decide"
+    gap = abs(float(target) - float(estimate))
+    side = (high - estimate) if estimate < target else (estimate - low)
+    if gap == 0 or side <= 0:
+        return "more data would decide"
+    needed = math.ceil(round(n * (side / gap) ** 2, 6))
+    return f"about {needed:,} rather than {n:,.0f} ({label}) would decide, if the estimate {estimate:.4g} held"
 
 
 def document_value(document: dict[str, Any], path: str) -> Any:
