@@ -230,7 +230,11 @@ def run(
     ctx = RunContext(
         config=config, seed=seed, meter=meter, progress=progress, previous=previous, previous_note=previous_note
     )
-    records = _run_stages(ctx)
+    try:
+        records = _run_stages(ctx)
+    finally:
+        if ctx.data is not None:
+            ctx.data.close()  # the run's private snapshot of the dataset
     config_json = config.model_dump(mode="json")
     run_info = RunInfo(
         id=run_id or uuid.uuid4().hex,

@@ -12,7 +12,7 @@ from auditor.data import hf_dataset as _hf_dataset  # noqa: F401  (registers the
 from auditor.data import images as _images  # noqa: F401  (registers the loader)
 from auditor.data import tabular as _tabular  # noqa: F401  (registers the loaders)
 from auditor.data.base import LOADERS, Loader, ReadOptions, get_loader, masked_chunks, masked_columns
-from auditor.data.fingerprint import dataset_sha256, dataset_size
+from auditor.data.snapshot import Snapshot, in_source, take_snapshot
 from auditor.errors import InputError
 
 __all__ = [
@@ -40,10 +40,22 @@ class LoadedData:
     sha256: str
     size_bytes: int
     dropped_missing_target: int
+    read_path: Path | None = None
+    """Where the stages read the data: the run's private snapshot of ``path`` (auditor/data/snapshot.py)."""
+    snapshot: Snapshot | None = None
     text: tuple[str, ...] = ()
     """The data.text columns a text task reads."""
     subject: str | None = None
     """data.subject_id: the column that identifies the person each row is about."""
+
+    @property
+    def readable(self) -> Path:
+        """The path to parse: the snapshot when there is one."""
+        return self.read_path or self.path
+
+    def close(self) -> None:
+        if self.snapshot is not None:
+            self.snapshot.close()
 
 
 def text_columns(config: AuditConfig) -> list[str]:
@@ -65,8 +77,21 @@ def read_options(config: AuditConfig) -> ReadOptions:
 def load_data(config: AuditConfig) -> LoadedData:
     """Load and validate the configured dataset; every problem is an InputError naming the field."""
     path = config.resolve(config.data.path)
-    loader = get_loader(path, config.data.format)
-    frame = masked_columns(loader.load(path, read_options(config)))
+    get_loader(path, config.data.format)  # exists, is regular, has a known format
+    snapshot = take_snapshot(path)
+    try:
+        return _validated(config, path, snapshot)
+    except InputError as exc:
+        snapshot.close()
+        raise in_source(exc, snapshot, path) from None
+    except BaseException:
+        snapshot.close()
+        raise
+
+
+def _validated(config: AuditConfig, path: Path, snapshot: Snapshot) -> LoadedData:
+    loader = get_loader(snapshot.path, config.data.format)
+    frame = masked_columns(loader.load(snapshot.path, read_options(config)))
     target = "label" if loader.name == "imagefolder" else config.data.target
     where = str(path)
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -102,9 +127,11 @@ def load_data(config: AuditConfig) -> LoadedData:
         path=path,
         format=loader.name,
         target=target,
-        sha256=dataset_sha256(path),
-        size_bytes=dataset_size(path),
+        sha256=snapshot.sha256,
+        size_bytes=snapshot.size_bytes,
         dropped_missing_target=int(missing.sum()),
         text=tuple(text_columns(config)),
         subject=subject,
+        read_path=snapshot.path,
+        snapshot=snapshot,
     )

@@ -1,4 +1,4 @@
-"""SHA-256 fingerprints of datasets (a file, or every file under a directory)."""
+"""SHA-256 of a file read in blocks (checkpoints, initial weights); datasets are hashed as copied (snapshot.py)."""
 
 from __future__ import annotations
 
@@ -14,19 +14,3 @@ def file_sha256(path: Path) -> str:
         while block := handle.read(_BLOCK):
             digest.update(block)
     return digest.hexdigest()
-
-
-def dataset_sha256(path: Path) -> str:
-    """A file's digest, or for a directory the digest of its sorted (relative path, digest) list."""
-    if path.is_file():
-        return file_sha256(path)
-    lines = []
-    for child in sorted(p for p in path.rglob("*") if p.is_file()):
-        lines.append(f"{child.relative_to(path).as_posix()}\0{file_sha256(child)}\n")
-    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
-
-
-def dataset_size(path: Path) -> int:
-    if path.is_file():
-        return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())

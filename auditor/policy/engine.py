@@ -145,8 +145,8 @@ def _sampled(check: MetricCheck, params: dict[str, Any], document: dict[str, Any
         if not _compare(check.op, high, target):
             return "fail", f"target not met: {interval}"
     estimate = document_value(document, check.metric)
-    n = None if rule.n is None else document_value(document, rule.n)
-    more = _more_data(estimate, low, high, target, n, (rule.n or "").rsplit(".", 1)[-1].replace("_", " "))
+    size = None if rule.n is None else document_value(document, rule.n)
+    more = _more_data(estimate, low, high, target, size, (rule.n or "").rsplit(".", 1)[-1].replace("_", " "))
     return "inconclusive", f"{interval} contains the limit {target}: {more}"
 
 

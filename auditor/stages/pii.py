@@ -29,13 +29,13 @@ class PiiStage(Stage):
     def run(self, ctx: RunContext) -> Record:
         config = ctx.config
         data = ctx.loaded()
-        loader = get_loader(data.path, data.format)
+        loader = get_loader(data.readable, data.format)
         runner = make_runner(config.pii.engine, config.pii.workers, config.pii.scheduler)
         try:
             ctx.progress.begin(self.name, total=None, unit="rows")
             scanner = Scanner(config.pii, runner=runner)
             section = scanner.scan(
-                masked_chunks(loader.iter_text_chunks(data.path, read_options(config))),
+                masked_chunks(loader.iter_text_chunks(data.readable, read_options(config))),
                 on_progress=ctx.progress.advance,
             )
             found = {(s.column, s.category) for s in section.special_categories}

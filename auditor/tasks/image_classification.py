@@ -23,4 +23,4 @@ class ImageClassification(ClassificationTask):
     def prepare(self, data: LoadedData, pii: PiiSection | None, config: TrainConfig, seed: int) -> Prepared:
         from auditor.train.images import prepare_images
 
-        return prepare_images(data.path, config, seed)
+        return prepare_images(data.readable, config, seed)
