@@ -71,6 +71,12 @@ class DataConfig(_Strict):
     max_rows: int = Field(5_000_000, gt=0, description="Refuse datasets with more rows than this.")
     max_columns: int = Field(2_000, gt=0, description="Refuse datasets with more columns than this.")
     max_cell_chars: int = Field(1_000_000, gt=0, description="Refuse any cell longer than this.")
+    max_decoded_mib: int = Field(
+        4096,
+        gt=0,
+        description="Refuse data that decodes to more than this many MiB (a compressed file that inflates), "
+        "checked chunk by chunk while reading.",
+    )
 
 
 class CustomRecognizer(_Strict):

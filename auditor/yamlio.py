@@ -37,6 +37,12 @@ _DatesAsText.yaml_implicit_resolvers = {
 }
 
 
+# Limits for hostile files (docs/security.md): raw size, values after alias expansion, nesting depth.
+MAX_YAML_CHARS = 16 * 2**20
+MAX_YAML_VALUES = 1_000_000
+MAX_YAML_DEPTH = 64
+
+
 def read_yaml(path: Path) -> Any:
     """Read YAML safely; every failure becomes one InputError line naming the file."""
     if not path.exists():
@@ -50,8 +56,12 @@ def read_yaml(path: Path) -> Any:
         raise InputError("not UTF-8 text", where=str(path)) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", where=str(path)) from None
+    if len(text) > MAX_YAML_CHARS:
+        raise InputError(f"larger than {MAX_YAML_CHARS // 2**20} MiB of YAML", where=str(path))
     try:
-        return yaml.load(text, Loader=_DatesAsText)  # a SafeLoader subclass
+        data = yaml.load(text, Loader=_DatesAsText)  # a SafeLoader subclass
+    except RecursionError:
+        raise InputError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH} levels)", where=str(path)) from None
     except ValueError as exc:  # an explicitly tagged value that does not construct
         raise InputError(f"malformed YAML: {exc}", where=str(path)) from None
     except yaml.YAMLError as exc:
@@ -59,3 +69,30 @@ def read_yaml(path: Path) -> Any:
         problem = getattr(exc, "problem", None) or "malformed YAML"
         at = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
         raise InputError(f"malformed YAML: {problem}", where=at) from None
+    _check_size(data, str(path))
+    return data
+
+
+def _check_size(data: Any, where: str) -> None:
+    """Refuse a document whose aliases expand past ``MAX_YAML_VALUES`` (a "billion laughs") or that nests too deeply.
+
+    Sizes are memoised per object, so a shared subtree is counted as often as it is referenced without
+    ever being expanded: the check costs one visit per distinct node."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if depth > MAX_YAML_DEPTH:
+            raise InputError(f"YAML nested too deeply (limit {MAX_YAML_DEPTH} levels)", where=where)
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key not in sizes:
+            children = list(node.values()) if isinstance(node, dict) else node
+            sizes[key] = 1 + sum(size(child, depth + 1) for child in children)
+            if sizes[key] > MAX_YAML_VALUES:
+                raise InputError(
+                    f"YAML expands to more than {MAX_YAML_VALUES:,} values through aliases; refused", where=where
+                )
+        return sizes[key]
+
+    size(data, 0)

@@ -70,6 +70,7 @@ def read_options(config: AuditConfig) -> ReadOptions:
         max_rows=config.data.max_rows,
         max_columns=config.data.max_columns,
         max_cell_chars=config.data.max_cell_chars,
+        max_decoded_bytes=config.data.max_decoded_mib * 2**20,
         chunk_rows=config.pii.chunk_rows,
     )
 

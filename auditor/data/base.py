@@ -17,6 +17,9 @@ import pandas as pd
 
 from auditor.errors import InputError, require_regular_file
 
+# A column name longer than this is refused before anything scans or prints it (docs/security.md).
+MAX_COLUMN_NAME_CHARS = 1_000
+
 
 @dataclass(frozen=True)
 class ReadOptions:
@@ -24,6 +27,7 @@ class ReadOptions:
     max_rows: int = 5_000_000
     max_columns: int = 2_000
     max_cell_chars: int = 1_000_000
+    max_decoded_bytes: int = 4096 * 2**20
     chunk_rows: int = 20_000
 
 
@@ -85,19 +89,34 @@ def get_loader(path: Path, fmt: str = "auto") -> Loader:
     return LOADERS[name]
 
 
-def check_limits(frame: pd.DataFrame, path: Path, options: ReadOptions, row_offset: int = 0) -> None:
-    """Enforce the configured resource limits with a message that names the place."""
+def check_limits(
+    frame: pd.DataFrame, path: Path, options: ReadOptions, row_offset: int = 0, bytes_before: int = 0
+) -> int:
+    """Enforce the configured resource limits with a message that names the place.
+
+    Called on every chunk as it is read; returns the decoded bytes so far (``bytes_before`` plus this
+    chunk's), so a compressed file that inflates past ``data.max_decoded_mib`` stops while streaming."""
     if frame.shape[1] > options.max_columns:
         raise InputError(
             f"{frame.shape[1]} columns exceed the limit of {options.max_columns} (data.max_columns)", where=str(path)
         )
+    for position, name in enumerate(frame.columns):
+        if len(str(name)) > MAX_COLUMN_NAME_CHARS:
+            raise InputError(
+                f"column {position + 1}'s name has {len(str(name)):,} characters; the limit is "
+                f"{MAX_COLUMN_NAME_CHARS:,}",
+                where=str(path),
+            )
     if row_offset + len(frame) > options.max_rows:
         raise InputError(f"more than {options.max_rows} rows (data.max_rows)", where=str(path))
+    decoded = bytes_before
     for column in frame.columns:
         series = frame[column]
         if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+            decoded += int(series.memory_usage(index=False, deep=False))
             continue
         lengths = series.map(lambda v: len(v) if isinstance(v, (str, bytes)) else 0)
+        decoded += int(lengths.sum()) + 8 * len(series)
         if len(lengths) and int(lengths.max()) > options.max_cell_chars:
             row = row_offset + int(lengths.to_numpy().argmax())
             raise InputError(
@@ -105,6 +124,12 @@ def check_limits(frame: pd.DataFrame, path: Path, options: ReadOptions, row_offs
                 f"data.max_cell_chars ({options.max_cell_chars})",
                 where=str(path),
             )
+    if decoded > options.max_decoded_bytes:
+        raise InputError(
+            f"the data decodes to more than {options.max_decoded_bytes // 2**20:,} MiB (data.max_decoded_mib)",
+            where=str(path),
+        )
+    return decoded
 
 
 def masked_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -90,12 +90,12 @@ class HfDatasetLoader(Loader):
 
     def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
         names = _label_names(_dataset_dir(path))
-        frames, offset = [], 0
+        frames, offset, decoded = [], 0, 0
         for file, table in _tables(path):
             if offset + table.num_rows > options.max_rows:
                 raise InputError(f"more than {options.max_rows} rows (data.max_rows)", where=str(file))
             frame = _frame(table, names)
-            check_limits(frame, file, options, offset)
+            decoded = check_limits(frame, file, options, offset, decoded)
             offset += len(frame)
             frames.append(frame)
         merged: pd.DataFrame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -103,11 +103,11 @@ class HfDatasetLoader(Loader):
 
     def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
         names = _label_names(_dataset_dir(path))
-        offset = 0
+        offset = decoded = 0
         for file, table in _tables(path):
             for batch in table.to_batches(max_chunksize=options.chunk_rows):
                 chunk = _frame(pa.Table.from_batches([batch]), names)
-                check_limits(chunk, file, options, offset)
+                decoded = check_limits(chunk, file, options, offset, decoded)
                 offset += len(chunk)
                 yield chunk.astype("str")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from auditor._io import parse_json
 from auditor.data.base import Loader, ReadOptions, check_limits, data_files, register
 from auditor.errors import InputError
 
@@ -59,20 +59,20 @@ class CsvLoader(Loader):
 
     def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
         frames = []
-        offset = 0
+        offset = decoded = 0
         for file in _files(path, self.suffixes):
             try:
                 frame = self._read(file, options, low_memory=False)
             except UnicodeDecodeError as exc:  # raised lazily by the C parser on some inputs
                 raise InputError(f"not valid {options.encoding} text at byte {exc.start}", where=str(file)) from None
-            check_limits(frame, file, options, offset)
+            decoded = check_limits(frame, file, options, offset, decoded)
             offset += len(frame)
             frames.append(frame)
         merged: pd.DataFrame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         return merged
 
     def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
-        offset = 0
+        offset = decoded = 0
         for file in _files(path, self.suffixes):
             reader = self._read(
                 file, options, dtype=str, keep_default_na=False, na_values=[""], chunksize=options.chunk_rows
@@ -80,7 +80,7 @@ class CsvLoader(Loader):
             try:
                 with reader:
                     for chunk in reader:
-                        check_limits(chunk, file, options, offset)
+                        decoded = check_limits(chunk, file, options, offset, decoded)
                         offset += len(chunk)
                         yield _as_text(chunk)
             except UnicodeDecodeError as exc:
@@ -106,29 +106,29 @@ class ParquetLoader(Loader):
                 )
         return handle
 
-    def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
-        frames = []
-        offset = 0
+    def _batches(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        """Record batches as frames, each checked as it is decoded (a very compressible file stops early)."""
+        offset = decoded = 0
         for file in _files(path, self.suffixes):
             handle = self._open(file)
             if handle.metadata.num_rows + offset > options.max_rows:
                 raise InputError(f"more than {options.max_rows} rows (data.max_rows)", where=str(file))
-            frame = handle.read().to_pandas()
-            check_limits(frame, file, options, offset)
-            offset += len(frame)
-            frames.append(frame)
+            for batch in handle.iter_batches(batch_size=options.chunk_rows):
+                chunk = batch.to_pandas()
+                decoded = check_limits(chunk, file, options, offset, decoded)
+                offset += len(chunk)
+                yield chunk
+
+    def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
+        frames = list(self._batches(path, options))
+        if not frames:
+            return pd.DataFrame(columns=self._open(_files(path, self.suffixes)[0]).schema_arrow.names)
         merged: pd.DataFrame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
         return merged
 
     def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
-        offset = 0
-        for file in _files(path, self.suffixes):
-            handle = self._open(file)
-            for batch in handle.iter_batches(batch_size=options.chunk_rows):
-                chunk = batch.to_pandas()
-                check_limits(chunk, file, options, offset)
-                offset += len(chunk)
-                yield _as_text(chunk)
+        for chunk in self._batches(path, options):
+            yield _as_text(chunk)
 
 
 class JsonLinesLoader(Loader):
@@ -143,9 +143,9 @@ class JsonLinesLoader(Loader):
                     if not line.strip():
                         continue
                     try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise InputError(f"line {number}: invalid JSON ({exc.msg})", where=str(file)) from None
+                        record = parse_json(line)
+                    except ValueError as exc:
+                        raise InputError(f"line {number}: {exc}", where=str(file)) from None
                     if not isinstance(record, dict):
                         raise InputError(f"line {number}: expected a JSON object", where=str(file))
                     for key, value in record.items():
@@ -177,9 +177,9 @@ class JsonLinesLoader(Loader):
 
     def load(self, path: Path, options: ReadOptions) -> pd.DataFrame:
         frames = []
-        offset = 0
+        offset = decoded = 0
         for file, frame in self._chunks(path, options):
-            check_limits(frame, file, options, offset)
+            decoded = check_limits(frame, file, options, offset, decoded)
             offset += len(frame)
             frames.append(frame)
         if not frames:
@@ -188,9 +188,9 @@ class JsonLinesLoader(Loader):
         return merged.infer_objects()
 
     def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
-        offset = 0
+        offset = decoded = 0
         for file, frame in self._chunks(path, options):
-            check_limits(frame, file, options, offset)
+            decoded = check_limits(frame, file, options, offset, decoded)
             offset += len(frame)
             yield _as_text(frame)
 

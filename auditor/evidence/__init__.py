@@ -7,13 +7,12 @@ same bytes.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError, create_model, model_validator
 
-from auditor._io import canonical_json
+from auditor._io import canonical_json, parse_json
 from auditor.errors import InputError
 from auditor.evidence._base import Record
 from auditor.evidence.audit import AuditSection, CanaryAudit, GradientAudit, MiaResult
@@ -198,9 +197,9 @@ def dump_evidence(evidence: Evidence) -> str:
 
 def parse_evidence(text: str, source: str = "evidence.json") -> Evidence:
     try:
-        data: Any = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON (line {exc.lineno}, column {exc.colno})", where=source) from None
+        data: Any = parse_json(text)
+    except ValueError as exc:
+        raise InputError(str(exc), where=source) from None
     if not isinstance(data, dict):
         raise InputError("not an evidence document (expected a JSON object)", where=source)
     version = data.get("schema_version")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -164,12 +165,63 @@ def _keep(entity: str, matched: str, text: str) -> bool:
     return bool(_BIRTH.search(text))
 
 
+# spaCy's memory grows with the length of one text (about 1 GB per 100,000 characters with the parser), so a long
+# cell is analysed in windows of at most WINDOW_CHARS, cut at whitespace and overlapping by WINDOW_OVERLAP so a
+# span on a cut is still seen whole in one window (docs/security.md, resource limits).
+WINDOW_CHARS = 10_000
+WINDOW_OVERLAP = 200
+
+
+def windows(text: str) -> list[tuple[int, str]]:
+    """``(offset, piece)`` pairs covering ``text``: one when it is short."""
+    if len(text) <= WINDOW_CHARS:
+        return [(0, text)]
+    pieces, start = [], 0
+    while start < len(text):
+        end = min(start + WINDOW_CHARS, len(text))
+        if end < len(text):
+            cut = text.rfind(" ", start + WINDOW_CHARS // 2, end)
+            end = cut if cut > start else end
+        pieces.append((start, text[start:end]))
+        if end >= len(text):
+            break
+        start = max(end - WINDOW_OVERLAP, start + 1)
+    return pieces
+
+
+def _groups(texts: list[str], max_items: int = 128, max_chars: int = 100_000) -> Iterator[list[str]]:
+    """Batches for spaCy bounded in count and in characters, which is what its memory follows."""
+    group: list[str] = []
+    chars = 0
+    for text in texts:
+        if group and (len(group) >= max_items or chars + len(text) > max_chars):
+            yield group
+            group, chars = [], 0
+        group.append(text)
+        chars += len(text)
+    if group:
+        yield group
+
+
 def analyze_texts(settings: EngineSettings, texts: list[str], context: tuple[str, ...]) -> list[list[Span]]:
-    """Full Presidio analysis (NER plus all pattern recognizers) of each text."""
+    """Full Presidio analysis (NER plus all pattern recognizers) of each text, long texts in windows."""
+    pieces = [(index, offset, piece) for index, text in enumerate(texts) for offset, piece in windows(text)]
+    found = _analyze_pieces(settings, [piece for _, _, piece in pieces], context)
+    merged: list[set[Span]] = [set() for _ in texts]
+    for (index, offset, _), spans in zip(pieces, found, strict=True):
+        merged[index].update(Span(s.entity, s.start + offset, s.end + offset, s.score) for s in spans)
+    return [sorted(spans, key=lambda s: (s.start, s.end, s.entity)) for spans in merged]
+
+
+def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[str, ...]) -> list[list[Span]]:
     analyzer = get_analyzer(settings)
     wanted_entities = presidio_entities(settings)
     results: list[list[Span]] = []
-    artifacts = analyzer.nlp_engine.process_batch(texts, language="en", batch_size=128)
+    artifacts = (
+        pair
+        for group in _groups(texts)
+        for pair in analyzer.nlp_engine.process_batch(group, language="en", batch_size=len(group))
+    )
     for text, nlp_artifacts in artifacts:
         # No lemmatizer runs; context words ("passport", "phone") match lower-cased tokens instead,
         # by substring as Presidio's enhancer does, so plurals still match.
@@ -197,7 +249,8 @@ def ner_coverage(settings: EngineSettings, values: list[str]) -> dict[str, float
     analyzer = get_analyzer(settings)
     hits: dict[str, int] = {}
     wanted = [e for e in NER_ENTITIES if e in settings.entities]
-    for text, nlp_artifacts in analyzer.nlp_engine.process_batch(values, language="en", batch_size=128):
+    clipped = [value[:WINDOW_CHARS] for value in values]  # coverage of a value: its start is enough
+    for text, nlp_artifacts in analyzer.nlp_engine.process_batch(clipped, language="en", batch_size=128):
         covered: dict[str, int] = {}
         for r in analyzer.analyze(text, language="en", entities=wanted, nlp_artifacts=nlp_artifacts):
             covered[r.entity_type] = covered.get(r.entity_type, 0) + (r.end - r.start)

@@ -55,7 +55,29 @@ def _pack_files(spec: str, base_dir: Path | None) -> list[Path]:
     return [path]
 
 
+# Limits for hostile packs (docs/security.md): CEL text and bracket nesting, checked before the parser sees it.
+MAX_CEL_CHARS = 4_000
+MAX_CEL_DEPTH = 32
+
+
+def _cel_depth(expression: str) -> int:
+    depth = deepest = 0
+    for char in expression:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    return deepest
+
+
 def _check_cel(expression: str, where: str, field: str) -> None:
+    if len(expression) > MAX_CEL_CHARS:
+        raise InputError(
+            f"{field}: CEL expression of {len(expression):,} characters; the limit is {MAX_CEL_CHARS:,}", where=where
+        )
+    if _cel_depth(expression) > MAX_CEL_DEPTH:
+        raise InputError(f"{field}: CEL expression nested deeper than {MAX_CEL_DEPTH} brackets", where=where)
     try:
         program = cel.compile(expression)
     except ValueError as exc:
