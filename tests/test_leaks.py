@@ -108,3 +108,53 @@ def test_no_canary_in_any_output(leaks: Leaks, value: str) -> None:
     for name, text in leaks.texts.items():
         for form in _forms(value):
             assert form not in text, f"{name} contains the raw value {form!r}"
+
+
+# Labels and groups that are personal data (#21 class 2): emails as the target's classes, and person names as the
+# sensitive attribute's groups. Both runs must print neither, with the scan on and with it off.
+LABEL_EMAILS = ("desk.alpha@canary-corp.org", "desk.omega@canary-corp.org")
+GROUP_NAMES = ("Ottoline Featherstonehaugh", "Bartholomew Quigglesworth", "Perpetua Underhill-Smythe")
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["scan on", "scan off"])
+def label_leaks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    work = tmp_path_factory.mktemp("labels")
+    rows = ["amount,tenure,handler,routed_to"]
+    for i in range(240):
+        amount = (i * 37) % 100
+        rows.append(f"{amount},{(i * 11) % 9},{GROUP_NAMES[i % 3]},{LABEL_EMAILS[int(amount >= 50)]}")
+    (work / "d.csv").write_text("\n".join(rows) + "\n")
+    config = {
+        "project": "labels",
+        "data": {"path": "d.csv", "target": "routed_to"},
+        "train": {"epochs": 1, "batch_size": 32, "sensitive_attribute": "handler"},
+        "pii": {"workers": 1, "enabled": request.param},
+        "energy": {"country_iso_code": "FRA"},
+    }
+    import yaml
+
+    (work / "audit.yaml").write_text(yaml.safe_dump(config))
+    out = work / "out"
+    run = CliRunner().invoke(
+        app, ["--verbose", "run", str(work / "audit.yaml"), "-o", str(out), "--history", f"sqlite:///{work / 'h.db'}"]
+    )
+    assert run.exit_code in (0, 1), run.output
+    texts = {"stderr": run.stderr, "stdout": run.stdout}
+    for path in sorted(out.iterdir()):
+        if path.suffix == ".pdf":
+            texts[path.name] = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        else:
+            texts[path.name] = path.read_text(encoding="utf-8")
+    for path in sorted(work.glob("h.db*")):
+        texts[path.name] = path.read_bytes().decode("latin-1")
+    evidence = load_evidence(out / "evidence.json")
+    assert evidence.training is not None and evidence.training.groups is not None, "the groups were not computed"
+    assert evidence.data is not None and list(evidence.data.classes or {}) == ["class 1", "class 2"]
+    assert [r.group for r in evidence.training.groups.rows] == ["group 1", "group 2", "group 3"]
+    return texts
+
+
+@pytest.mark.parametrize("value", [*LABEL_EMAILS, *GROUP_NAMES, "canary-corp", "Featherstonehaugh"])
+def test_no_label_or_group_name_in_any_output(label_leaks: dict[str, str], value: str) -> None:
+    for name, text in label_leaks.items():
+        assert value not in text, f"{name} contains the raw value {value!r}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pytest
 
 from auditor.config import AuditConfig
 from auditor.pii.semantics import extra_special_categories
@@ -77,8 +78,13 @@ def test_labels_and_groups_that_are_personal_data_are_coded() -> None:
     assert coded.groups is not None and [r.group for r in coded.groups.rows][:2] == ["group 1", "group 2"]
     text = coded.model_dump_json()
     assert "Ann Smith" not in text and "female" not in text
-    untouched = coded_labels(training, evidence.pii, "defaulted", "gender", labels)
-    assert untouched.model.classes == ["Ann Smith", "Bob Jones"]  # the real scan found nothing in either column
+    # The real scan found nothing in either column: the names are still coded, because the values are checked too.
+    by_value = coded_labels(training, evidence.pii, "defaulted", "gender", labels)
+    assert by_value.model.classes == ["class 1 (2 training rows)", "class 2 (3 training rows)"]
+    plain = training.model_copy(update={"model": training.model.model_copy(update={"classes": ["no", "yes"]})})
+    untouched = coded_labels(plain, evidence.pii, "defaulted", "gender", labels)
+    assert untouched.model.classes == ["no", "yes"]
+    assert [r.group for r in untouched.groups.rows] == [r.group for r in evidence.training.groups.rows]
 
 
 def test_a_two_value_column_of_names_is_not_a_direct_identifier() -> None:
@@ -91,3 +97,22 @@ def test_a_two_value_column_of_names_is_not_a_direct_identifier() -> None:
     assert _identifier(profile, stats, "PERSON", 1.0) == "none"
     stats.distinct = 950
     assert _identifier(profile, stats, "PERSON", 1.0) == "direct"
+
+
+@pytest.mark.parametrize(
+    ("values", "personal"),
+    [
+        (["good", "bad"], False),
+        (["female", "male", "other"], False),
+        (["Christian", "Muslim", "none"], False),
+        (["18-25", "26-40", "41+"], False),
+        (["0", "1"], False),
+        (["a.b@example.org", "c.d@example.org"], True),
+        (["+44 20 7946 0958", "other"], True),
+        (["Margaret Thompson", "Rajesh Kumar"], True),
+    ],
+)
+def test_labels_are_checked_for_direct_identifiers(values: list[str], personal: bool) -> None:
+    from auditor.pii.labels import personal_values
+
+    assert personal_values(values) is personal

@@ -116,7 +116,7 @@ def check_limits(
             decoded += int(series.memory_usage(index=False, deep=False))
             continue
         lengths = series.map(lambda v: len(v) if isinstance(v, (str, bytes)) else 0)
-        decoded += int(lengths.sum()) + 8 * len(series)
+        decoded += (int(lengths.sum()) if len(lengths) else 0) + 8 * len(series)
         if len(lengths) and int(lengths.max()) > options.max_cell_chars:
             row = row_offset + int(lengths.to_numpy().argmax())
             raise InputError(

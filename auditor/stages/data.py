@@ -24,8 +24,18 @@ def display_path(config: AuditConfig, path: Path) -> str:
         return config.data.path
 
 
+def listed_classes(config: AuditConfig, counts: dict[str, int]) -> dict[str, int]:
+    """The target's classes with their row counts; coded ``class 1``... when a label is personal data."""
+    from auditor.pii.labels import personal_values
+
+    if personal_values(list(counts), config.pii):
+        return {f"class {i + 1}": n for i, n in enumerate(counts.values())}
+    return counts
+
+
 def data_info(config: AuditConfig, data: LoadedData) -> DataInfo:
     classes = data.frame[data.target].astype("str").value_counts()
+    listed = {str(k): int(v) for k, v in sorted(classes.items())} if len(classes) <= MAX_CLASSES_LISTED else None
     return DataInfo(
         path=display_path(config, data.path),
         format=data.format,
@@ -37,7 +47,7 @@ def data_info(config: AuditConfig, data: LoadedData) -> DataInfo:
         sha256=data.sha256,
         target=data.target,
         target_values=len(classes),
-        classes={str(k): int(v) for k, v in sorted(classes.items())} if len(classes) <= MAX_CLASSES_LISTED else None,
+        classes=None if listed is None else listed_classes(config, listed),
         dropped_missing_target=data.dropped_missing_target,
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor import stage_names as names
+from auditor.config import PiiConfig
 from auditor.errors import InputError
 from auditor.evidence import PiiSection, TaskInfo, TrainingSection
 from auditor.evidence._base import Record
@@ -24,20 +25,30 @@ def _flagged(pii: PiiSection | None, column: str | None) -> bool:
 
 
 def coded_labels(
-    section: TrainingSection, pii: PiiSection | None, target: str, attribute: str | None, labels: Any
+    section: TrainingSection,
+    pii: PiiSection | None,
+    target: str,
+    attribute: str | None,
+    labels: Any,
+    pii_config: PiiConfig | None = None,
 ) -> TrainingSection:
-    """Class labels and group names that are personal data never leave the train stage raw.
+    """Class labels and group names that are personal data never leave the train stage raw: the column was
+    flagged by the scan, or a value itself holds a direct identifier (``auditor/pii/labels.py``).
 
     They become 'class 1', 'group 2'... with their counts (training rows per class, held-out rows
     per group); every output renders the coded names."""
+    from auditor.pii.labels import personal_values
+
     update: dict[str, Any] = {}
-    if _flagged(pii, target) and section.model.classes:
+    classes = section.model.classes
+    if classes and (_flagged(pii, target) or personal_values(classes, pii_config)):
         counts = [int((labels == i).sum()) for i in range(len(section.model.classes))]
         coded = [f"class {i + 1} ({n:,} training rows)" for i, n in enumerate(counts)]
         update["model"] = section.model.model_copy(update={"classes": coded})
-    if _flagged(pii, attribute) and section.groups is not None:
-        rows = [r.model_copy(update={"group": f"group {i + 1}"}) for i, r in enumerate(section.groups.rows)]
-        update["groups"] = section.groups.model_copy(update={"rows": rows})
+    groups = section.groups
+    if groups is not None and (_flagged(pii, attribute) or personal_values([r.group for r in groups.rows], pii_config)):
+        rows = [r.model_copy(update={"group": f"group {i + 1}"}) for i, r in enumerate(groups.rows)]
+        update["groups"] = groups.model_copy(update={"rows": rows})
     return section.model_copy(update=update) if update else section
 
 
@@ -100,7 +111,7 @@ class TrainStage(Stage):
         )
         ctx.scratch[names.TRAIN] = artifacts
         ctx.scratch["canaries"] = canaries
-        return coded_labels(section, pii, data.target, config.train.sensitive_attribute, prepared.y_train)
+        return coded_labels(section, pii, data.target, config.train.sensitive_attribute, prepared.y_train, config.pii)
 
     def describe(self, section: Any) -> list[str]:
         t: TrainingSection = section
