@@ -33,6 +33,20 @@ def run(
     (``"latest"``, a run id, or an evidence.json path) adds the regression controls.
     Raises ``InputError`` for a bad config or bad data, like the CLI's exit code 2.
     """
+    from auditor._isolation import process_state_restored
+
+    with process_state_restored():  # the imports below add warning filters of their own
+        return _run(config, seed, waivers, progress, history, baseline)
+
+
+def _run(
+    config: AuditConfig | str | Path | Mapping[str, Any],
+    seed: int | None,
+    waivers: str | Path | None,
+    progress: Progress | None,
+    history: HistoryStore | None,
+    baseline: str | Path | None,
+) -> Evidence:
     from auditor.history import load_baseline
     from auditor.pipeline import run as run_pipeline
 

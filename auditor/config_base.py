@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict
 
-Severity = Literal["info", "low", "medium", "high", "critical"]
-SEVERITIES: tuple[Severity, ...] = ("info", "low", "medium", "high", "critical")
-OutputFormat = Literal["json", "pdf", "html", "junit", "sarif", "markdown", "modelcard"]
-ALL_FORMATS: tuple[OutputFormat, ...] = ("json", "pdf", "html", "junit", "sarif", "markdown", "modelcard")
+from auditor.constants import ALL_FORMATS, SEVERITIES, OutputFormat, Severity
+
+__all__ = ["ALL_FORMATS", "SEVERITIES", "OutputFormat", "Severity", "_Strict"]
 
 
 class _Strict(BaseModel):

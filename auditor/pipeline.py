@@ -30,6 +30,7 @@ from typing import Any
 import psutil
 
 from auditor._io import canonical_json
+from auditor._isolation import process_state_restored
 from auditor._version import __version__
 from auditor.config import AuditConfig
 from auditor.energy import EnergyMeter, country_intensity
@@ -221,6 +222,22 @@ def run(
     skipped with ``previous_note`` without one; ``trend`` holds earlier runs of the
     project, oldest first, for the report's trend charts.
     """
+    with process_state_restored():
+        return _run(config, seed, run_id, clock, command, progress, waivers, previous, trend, previous_note)
+
+
+def _run(
+    config: AuditConfig,
+    seed: int | None,
+    run_id: str | None,
+    clock: Clock,
+    command: str,
+    progress: Progress | None,
+    waivers: Path | None,
+    previous: PreviousRun | None,
+    trend: list[RunMetrics] | None,
+    previous_note: str,
+) -> Evidence:
     progress = progress or NoProgress()
     seed = config.seed if seed is None else seed
     started_at = clock()

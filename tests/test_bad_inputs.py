@@ -352,7 +352,7 @@ CASES = [
     ),
     Case(
         "scan-bad-format",
-        lambda t: (t / "s.csv").write_text("a,b\n1,2\n") and ["scan", str(t / "s.csv"), "-f", "xml"],
+        lambda t: (t / "s.csv").write_text("a,b\n1,2\n") and ["scan", str(t / "s.csv"), "--output-format", "xml"],
         "xml",
     ),
     # --- audit report --------------------------------------------------------------------------

@@ -282,10 +282,10 @@ def test_history_commands_json_have_stable_keys(store: HistoryStore) -> None:
     store.record(make_evidence("06" + "ab" * 15, "2026-11-06T09:00:00+00:00", extra_pii_column="zip_code"))
     url = store.url
 
-    listed = json.loads(history(url, "-f", "json", "--limit", "3").stdout)
+    listed = json.loads(history(url, "--output-format", "json", "--limit", "3").stdout)
     assert len(listed) == 3 and all(set(r) == LIST_KEYS for r in listed)
 
-    shown = json.loads(history(url, "show", "latest", "-f", "json").stdout)
+    shown = json.loads(history(url, "show", "latest", "--output-format", "json").stdout)
     assert set(shown) == {
         "run_id",
         "started_at",
@@ -299,14 +299,14 @@ def test_history_commands_json_have_stable_keys(store: HistoryStore) -> None:
     }
     assert "zip_code" in shown["pii_columns"]
 
-    diff = json.loads(history(url, "diff", ids[0][:4], "latest", "-f", "json").stdout)
+    diff = json.loads(history(url, "diff", ids[0][:4], "latest", "--output-format", "json").stdout)
     assert set(diff) == {"a", "b", "metrics", "pii_columns", "controls"}
     assert set(diff["metrics"]) == METRIC_KEYS
     assert diff["metrics"]["epsilon"]["a"] == pytest.approx(1.1)
     assert diff["metrics"]["epsilon"]["change"] == pytest.approx(2.994311 - 1.1)
     assert diff["pii_columns"] == {"added": ["zip_code"], "removed": []}
 
-    trend = json.loads(history(url, "trend", "epsilon", "-f", "json").stdout)
+    trend = json.loads(history(url, "trend", "epsilon", "--output-format", "json").stdout)
     assert set(trend) == {"project", "metric", "points"}
     assert trend["project"] == "credit-scoring"
     assert all(set(p) == {"run_id", "started_at", "epsilon"} for p in trend["points"])
@@ -331,7 +331,7 @@ def test_history_tables_read_well(store: HistoryStore) -> None:
         (["show", "nope"], "no run 'nope'"),
         (["trend", "latency"], "unknown metric 'latency'"),
         (["prune"], "give --keep N or --older-than DAYS"),
-        (["-f", "yaml"], "--format must be table or json"),
+        (["--output-format", "yaml"], "--output-format must be table or json"),
         (["diff", "latest"], "Missing argument"),
     ],
 )

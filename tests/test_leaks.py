@@ -73,7 +73,16 @@ def leaks(tmp_path_factory: pytest.TempPathFactory) -> Leaks:
     )
     assert run.exit_code in (0, 1), run.output
     scan = CliRunner().invoke(
-        app, ["--verbose", "scan", str(config.parent / "loans.csv"), "-f", "json", "--findings", str(work / "f.jsonl")]
+        app,
+        [
+            "--verbose",
+            "scan",
+            str(config.parent / "loans.csv"),
+            "--output-format",
+            "json",
+            "--findings",
+            str(work / "f.jsonl"),
+        ],
     )
     assert scan.exit_code == 0, scan.output
     texts = {"run stderr": run.stderr, "run stdout": run.stdout, "scan stdout": scan.stdout, "scan stderr": scan.stderr}

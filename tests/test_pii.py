@@ -216,7 +216,9 @@ def test_scan_command_writes_findings_and_json(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     table().to_csv(path, index=False)
     findings = tmp_path / "findings.jsonl"
-    result = CliRunner().invoke(app, ["scan", str(path), "--findings", str(findings), "-f", "json", "--workers", "1"])
+    result = CliRunner().invoke(
+        app, ["scan", str(path), "--findings", str(findings), "--output-format", "json", "--workers", "1"]
+    )
     assert result.exit_code == 0, result.stderr
     section = json.loads(result.stdout)
     lines = findings.read_text().splitlines()

@@ -10,7 +10,7 @@ from auditor._version import __version__
 from auditor.cli import history as _history
 from auditor.cli import policies as _policies
 from auditor.cli import selftest as _selftest
-from auditor.cli._common import STATE, guarded
+from auditor.cli._common import STATE, fail_input, guarded, set_quiet
 from auditor.cli.report import modelcard_command, report_command, verify_command
 from auditor.cli.run import run_command
 from auditor.cli.scan import scan_command
@@ -39,9 +39,15 @@ def root(
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="More detail on stderr (never personal data)."),
+    quiet: bool = typer.Option(
+        False, "--quiet", "-q", help="Print only errors and the verdict line: no progress, no file list."
+    ),
 ) -> None:
     from auditor.verbose import configure
 
+    if quiet and verbose:
+        raise fail_input("--quiet and --verbose contradict each other")
+    set_quiet(quiet)
     STATE["debug"] = debug
     STATE["verbose"] = verbose
     configure(verbose)

@@ -18,11 +18,18 @@ from auditor.errors import ExitCode, InputError
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console(stderr=True, highlight=False, soft_wrap=True)
-STATE = {"debug": False, "verbose": False}
+# Errors and the verdict line go here: ``--quiet`` silences ``console`` only.
+loud = Console(stderr=True, highlight=False, soft_wrap=True)
+STATE = {"debug": False, "verbose": False, "quiet": False}
+
+
+def set_quiet(quiet: bool) -> None:
+    STATE["quiet"] = quiet
+    console.quiet = quiet
 
 
 def fail_input(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", markup=True, emoji=False)
+    loud.print(f"[bold red]error:[/] {message}", markup=True, emoji=False)
     return typer.Exit(int(ExitCode.INPUT_ERROR))
 
 
@@ -40,12 +47,12 @@ def guarded(command: F) -> F:
         except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
-            console.print("[bold red]interrupted[/] (no report was written)", markup=True, emoji=False)
+            loud.print("[bold red]interrupted[/] (no report was written)", markup=True, emoji=False)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         except Exception as exc:
             if STATE["debug"]:
                 traceback.print_exc()
-            console.print(
+            loud.print(
                 f"[bold red]internal error:[/] {type(exc).__name__}: {' '.join(str(exc).split())[:200]} "
                 "(a bug in auditor; rerun with --debug for the traceback)",
                 markup=True,
@@ -142,3 +149,14 @@ def signing_files(key_path: Path | None, cert_path: Path | None) -> tuple[bytes 
     cert = read_key_file(cert_path) if cert_path is not None else None
     check_signing_files(key, cert, str(key_path), None if cert_path is None else str(cert_path))
     return key, cert
+
+
+def deprecated_format(value: str, command: str) -> str:
+    """``-f`` for a stdout format (scan, history) is deprecated: ``-f`` means output files, as in ``audit run``."""
+    loud.print(
+        f"warning: -f/--format in audit {command} is deprecated and will mean output files, as in audit run; "
+        "use --output-format",
+        markup=False,
+        emoji=False,
+    )
+    return value

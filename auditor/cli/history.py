@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from auditor.cli._common import console, guarded
+from auditor.cli._common import console, deprecated_format, guarded
 from auditor.errors import InputError
 
 app = typer.Typer(help="Recorded runs: list, show, diff, trend, prune.", invoke_without_command=True)
@@ -15,7 +15,8 @@ app = typer.Typer(help="Recorded runs: list, show, diff, trend, prune.", invoke_
 HISTORY = typer.Option(
     None, "--history", help="Database URL (default: $AUDIT_HISTORY_URL or sqlite:///.audit/history.db)."
 )
-FORMAT = typer.Option("table", "-f", "--format", help="table or json.")
+FORMAT = typer.Option("table", "--output-format", help="table or json.")
+LEGACY_FORMAT = typer.Option(None, "-f", "--format", hidden=True)
 METRICS = ("epsilon", "accuracy", "utility", "pii_rows", "energy_kwh", "emissions_kg")
 
 
@@ -28,9 +29,12 @@ def _store(ctx: typer.Context, url: str | None) -> Any:
     return store
 
 
-def _check_format(fmt: str) -> None:
+def _check_format(fmt: str, legacy: str | None = None) -> str:
+    if legacy is not None:
+        fmt = deprecated_format(legacy, "history")
     if fmt not in {"table", "json"}:
-        raise InputError("--format must be table or json")
+        raise InputError("--output-format must be table or json")
+    return fmt
 
 
 def _num(value: Any) -> str:
@@ -46,13 +50,14 @@ def list_runs(
     limit: int = typer.Option(20, "--limit", min=1, help="How many runs, newest first."),
     project: str | None = typer.Option(None, "--project", help="Only this project."),
     fmt: str = FORMAT,
+    legacy_format: str | None = LEGACY_FORMAT,
     history: str | None = HISTORY,
 ) -> None:
     """List recorded runs, newest first."""
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"history": history}
         return
-    _check_format(fmt)
+    fmt = _check_format(fmt, legacy_format)
     rows = _store(ctx, history).list_runs(limit, project)
     if fmt == "json":
         typer.echo(json.dumps(rows, indent=2, sort_keys=True))
@@ -77,10 +82,11 @@ def show(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="A run id, a unique prefix, or 'latest'."),
     fmt: str = FORMAT,
+    legacy_format: str | None = LEGACY_FORMAT,
     history: str | None = HISTORY,
 ) -> None:
     """Show one run: its verdict, key figures and failing controls."""
-    _check_format(fmt)
+    fmt = _check_format(fmt, legacy_format)
     store = _store(ctx, _url(ctx, history))
     evidence = store.evidence(store.resolve_id(run_id))
     metrics = evidence.metrics().model_dump()
@@ -116,10 +122,11 @@ def diff(
     run_a: str = typer.Argument(..., help="The earlier run (id, prefix or 'latest')."),
     run_b: str = typer.Argument(..., help="The later run."),
     fmt: str = FORMAT,
+    legacy_format: str | None = LEGACY_FORMAT,
     history: str | None = HISTORY,
 ) -> None:
     """Compare two runs: key figures, PII columns and control statuses."""
-    _check_format(fmt)
+    fmt = _check_format(fmt, legacy_format)
     store = _store(ctx, _url(ctx, history))
     a, b = (store.evidence(store.resolve_id(r)) for r in (run_a, run_b))
     ma, mb = a.metrics(), b.metrics()
@@ -159,10 +166,11 @@ def trend(
     project: str | None = typer.Option(None, "--project", help="The project (default: the latest run's)."),
     limit: int = typer.Option(20, "--limit", min=1),
     fmt: str = FORMAT,
+    legacy_format: str | None = LEGACY_FORMAT,
     history: str | None = HISTORY,
 ) -> None:
     """Print a metric over the last runs of a project, oldest first."""
-    _check_format(fmt)
+    fmt = _check_format(fmt, legacy_format)
     if metric not in METRICS:
         raise InputError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
     store = _store(ctx, _url(ctx, history))

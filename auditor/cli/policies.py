@@ -8,9 +8,6 @@ import typer
 
 from auditor.cli._common import console, guarded
 from auditor.errors import InputError
-from auditor.policy import builtin_packs, read_pack
-from auditor.policy.loader import load_packs
-from auditor.policy.model import MetricCheck
 
 app = typer.Typer(help="List, validate and explain policy packs.", no_args_is_help=True)
 
@@ -21,6 +18,9 @@ def list_command(
     packs: list[str] | None = typer.Option(None, "--pack", help="Pack names or paths (default: all built-in packs)."),
 ) -> None:
     """List packs and their controls."""
+    from auditor.policy import builtin_packs
+    from auditor.policy.loader import load_packs
+
     for loaded in load_packs(packs or list(builtin_packs()), {}):
         pack = loaded.pack
         typer.echo(f"{pack.id} {pack.version}: {pack.title} ({len(pack.controls)} controls)")
@@ -32,6 +32,8 @@ def list_command(
 @guarded
 def validate_command(paths: list[Path] = typer.Argument(..., help="Pack files or directories.")) -> None:
     """Validate pack files: schema, CEL syntax, evidence paths and parameters."""
+    from auditor.policy import read_pack
+
     count = controls = 0
     for path in paths:
         files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
@@ -50,7 +52,9 @@ def docs_command(
     packs: list[str] | None = typer.Option(None, "--pack", help="Pack names or paths (default: all built-in packs)."),
 ) -> None:
     """Print Markdown documentation of the packs (this is how docs/controls.md is made)."""
+    from auditor.policy import builtin_packs
     from auditor.policy.docs import controls_markdown
+    from auditor.policy.loader import load_packs
 
     typer.echo(controls_markdown(load_packs(packs or list(builtin_packs()), {})), nl=False)
 
@@ -62,6 +66,10 @@ def explain_command(
     packs: list[str] | None = typer.Option(None, "--pack", help="Pack names or paths to search (default: built-in)."),
 ) -> None:
     """Explain one control: what it checks, why, and how to fix a failure."""
+    from auditor.policy import builtin_packs
+    from auditor.policy.loader import load_packs
+    from auditor.policy.model import MetricCheck
+
     for loaded in load_packs(packs or list(builtin_packs()), {}):
         for control in loaded.pack.controls:
             if control.id != control_id:

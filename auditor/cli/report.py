@@ -12,12 +12,12 @@ from auditor.cli._common import (
     SIGN_KEY_HELP,
     console,
     guarded,
+    loud,
     signing_files,
     split_list,
 )
-from auditor.config import ALL_FORMATS
+from auditor.constants import ALL_FORMATS
 from auditor.errors import ExitCode, InputError
-from auditor.evidence import load_evidence
 
 
 @guarded
@@ -32,6 +32,7 @@ def report_command(
     ),
 ) -> None:
     """Re-render every output from an evidence file (no stage runs again)."""
+    from auditor.evidence import load_evidence
     from auditor.render import (
         RenderContext,
         check_output_location,
@@ -80,7 +81,7 @@ def verify_command(
         console.print(f"note: {limit}", markup=False, emoji=False)
     if not result.ok:
         for problem in result.problems:
-            console.print(f"[red]✗[/] {problem}", markup=True, emoji=False)
+            loud.print(f"[red]✗[/] {problem}", markup=True, emoji=False)
         raise typer.Exit(int(ExitCode.NOT_COMPLIANT))
     console.print("[green]✓[/] report, its pages and attached evidence match", markup=True, emoji=False)
 
@@ -92,6 +93,7 @@ def modelcard_command(
     force: bool = typer.Option(False, "--force", help="Replace the file even if auditor did not write it."),
 ) -> None:
     """Write a Hugging Face-style model card (README.md with YAML metadata)."""
+    from auditor.evidence import load_evidence
     from auditor.render import check_overwrite, write_outputs
     from auditor.render.modelcard import model_card
 

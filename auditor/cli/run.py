@@ -17,13 +17,15 @@ from auditor.cli._common import (
     command_line,
     console,
     guarded,
+    loud,
     signing_files,
     split_list,
 )
-from auditor.config import ALL_FORMATS, SEVERITIES, AuditConfig, load_config
+from auditor.constants import ALL_FORMATS, SEVERITIES
 from auditor.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
+    from auditor.config import AuditConfig
     from auditor.evidence import Evidence, PreviousRun, RunMetrics
     from auditor.history import HistoryStore
 
@@ -55,7 +57,7 @@ def _with_gate(
 
 def print_outcome(evidence: Evidence, written: list[Path]) -> None:
     colour = "green" if evidence.verdict == "pass" else "red"
-    console.print(f"[bold {colour}]{evidence.verdict.upper()}[/] {evidence.summary.line}", markup=True, emoji=False)
+    loud.print(f"[bold {colour}]{evidence.verdict.upper()}[/] {evidence.summary.line}", markup=True, emoji=False)
     for cid in evidence.summary.blocking:
         control = next((c for c in evidence.controls if c.id == cid), None)
         if control is not None:
@@ -158,6 +160,7 @@ def run_command(
     with leading() if launch is not None else nullcontext():
         # CodeCarbon's hardware detection runs on the other core while the heavy
         # libraries (torch, Presidio, WeasyPrint) are imported below.
+        from auditor.config import load_config
         from auditor.energy.meter import warm_up
 
         config_for_energy = load_config(config_path).energy

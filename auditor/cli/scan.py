@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from auditor.cli._common import ConsoleProgress, console, guarded, split_list
-from auditor.config import PiiConfig, load_config
+from auditor.cli._common import ConsoleProgress, console, deprecated_format, guarded, split_list
 from auditor.errors import InputError
-from auditor.evidence import PiiSection
+
+if TYPE_CHECKING:
+    from auditor.evidence import PiiSection
 
 
 def _print_table(section: PiiSection) -> None:
+    from rich.table import Table
+
     table = Table(
         title=f"{section.rows_scanned:,} rows scanned, {section.rows_with_pii:,} with personal data",
         title_justify="left",
@@ -41,9 +44,8 @@ def scan_command(
     findings: Path | None = typer.Option(
         None, "--findings", help="Write one JSON line per detected span (never the value)."
     ),
-    output_format: str = typer.Option(
-        "table", "-f", "--output-format", help="table or json (the evidence's pii section)."
-    ),
+    output_format: str = typer.Option("table", "--output-format", help="table or json (the evidence's pii section)."),
+    legacy_format: str | None = typer.Option(None, "-f", "--format", hidden=True),
     columns: list[str] | None = typer.Option(
         None, "--columns", help="Scan only these columns (repeat or comma-separate)."
     ),
@@ -57,6 +59,10 @@ def scan_command(
     ),
 ) -> None:
     """Scan a dataset for personal data with Presidio, column-aware."""
+    from auditor.config import PiiConfig, load_config
+
+    if legacy_format is not None:
+        output_format = deprecated_format(legacy_format, "scan")
     from auditor.data import ReadOptions, get_loader, masked_chunks
     from auditor.pii.findings import FindingsWriter
     from auditor.pii.parallel import make_runner

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from auditor.cli._common import ConsoleProgress, guarded
-from auditor.config import load_config
 from auditor.errors import ExitCode
 
 app = typer.Typer(help="Check that the audits would notice a broken run.", no_args_is_help=True)
@@ -27,6 +26,7 @@ def privacy_command(
     """Retrain the DP model with its noise removed and halved (claim unchanged); do the audits notice?
 
     Exit 0 when the white-box audit stays below epsilon on the correct run and catches both broken runs."""
+    from auditor.config import load_config
     from auditor.privacy_audit.selftest import selftest_privacy
 
     config = load_config(config_path)
