@@ -6,6 +6,7 @@ the SVG backend under fixed settings, so the same evidence gives the same bytes.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from auditor.evidence import Evidence
 
@@ -39,11 +41,21 @@ RC: dict[str, Any] = {
 }
 
 
-def _svg(draw: Callable[[Axes], None], width: float = 6.4, height: float = 2.4) -> str:
-    return _svg_figure(lambda figure: draw(figure.add_subplot()), width, height)
+def _svg(draw: Callable[[Axes], None], name: str, alt: str, width: float = 6.4, height: float = 2.4) -> str:
+    return _svg_figure(lambda figure: draw(figure.add_subplot()), name, alt, width, height)
 
 
-def _svg_figure(draw: Callable[[Figure], None], width: float, height: float) -> str:
+def _accessible(svg: str, name: str, alt: str) -> str:
+    """Ids unique in the page (each chart's prefixed with its name), and a ``<title>``: HTML's accessible
+    name and, through WeasyPrint's tagging, the PDF Figure's ``/Alt``."""
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{name}-{m.group(1)}"', svg)
+    svg = re.sub(r'(href="#|url\(#)([^")]+)', lambda m: f"{m.group(1)}{name}-{m.group(2)}", svg)
+    opening = svg.index(">") + 1
+    head = svg[:opening].replace("<svg ", f'<svg role="img" aria-labelledby="{name}-title" ', 1)
+    return f'{head}<title id="{name}-title">{html.escape(alt)}</title>{svg[opening:]}'
+
+
+def _svg_figure(draw: Callable[[Figure], None], name: str, alt: str, width: float, height: float) -> str:
     with matplotlib.rc_context(RC):  # type: ignore[arg-type]  # keys are valid rcParams
         figure = Figure(figsize=(width, height), dpi=72)
         FigureCanvasSVG(figure)
@@ -53,7 +65,7 @@ def _svg_figure(draw: Callable[[Figure], None], width: float, height: float) -> 
         figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     # Comments only repeat the labels (already escaped by matplotlib); drop them.
-    return re.sub(r"<!--.*?-->\n?", "", text[text.index("<svg") :], flags=re.S)
+    return _accessible(re.sub(r"<!--.*?-->\n?", "", text[text.index("<svg") :], flags=re.S), name, alt)
 
 
 def epsilon_curve(ev: Evidence) -> str | None:
@@ -71,7 +83,11 @@ def epsilon_curve(ev: Evidence) -> str | None:
         ax.set_ylabel(f"ε at δ = {privacy.delta:.1e}")
         ax.legend(frameon=False, loc="lower right")
 
-    return _svg(draw)
+    alt = (
+        f"Line chart: privacy spent (epsilon, {privacy.accountant.upper()} accountant) against optimizer steps, "
+        f"rising to {privacy.epsilon_curve[-1][1]:.3g} after {privacy.epsilon_curve[-1][0]:,} steps."
+    )
+    return _svg(draw, "epsilon", alt)
 
 
 def training_curves(ev: Evidence) -> str | None:
@@ -101,7 +117,10 @@ def training_curves(ev: Evidence) -> str | None:
         ax.set_ylabel(f"held-out {t.curve_metric}")
         ax.legend(frameon=False, loc="lower right")
 
-    return _svg(draw, height=2.2)
+    alt = f"Line chart: held-out {t.curve_metric} after each of {len(t.curve)} epochs" + (
+        ", DP model and non-private baseline." if t.baseline is not None else "."
+    )
+    return _svg(draw, "curves", alt, height=2.2)
 
 
 def stage_energy(ev: Evidence) -> str | None:
@@ -117,7 +136,8 @@ def stage_energy(ev: Evidence) -> str | None:
         ax.set_xlabel("energy (Wh)")
         ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=3, fontsize=7)
 
-    return _svg(draw, height=0.5 + 0.3 * len(stages))
+    alt = "Bar chart: energy per stage in Wh: " + ", ".join(f"{n} {stages[n].energy_kwh * 1000:.3g}" for n in stages)
+    return _svg(draw, "stages", alt + ".", height=0.5 + 0.3 * len(stages))
 
 
 def what_if(ev: Evidence) -> str | None:
@@ -134,7 +154,10 @@ def what_if(ev: Evidence) -> str | None:
         ax.set_xlabel("emissions of this run's energy (g CO₂e)")
         ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], padding=3, fontsize=7)
 
-    return _svg(draw, height=0.5 + 0.3 * len(energy.what_if))
+    alt = "Bar chart: emissions of this run's energy on other grids, in g CO2e: " + ", ".join(
+        f"{w.country_iso_code} {w.emissions_kg * 1000:.3g}" for w in energy.what_if
+    )
+    return _svg(draw, "what-if", alt + ".", height=0.5 + 0.3 * len(energy.what_if))
 
 
 def pii_heatmap(ev: Evidence) -> str | None:
@@ -175,7 +198,11 @@ def pii_heatmap(ev: Evidence) -> str | None:
         for spine in ax.spines.values():
             spine.set_visible(False)
 
-    return _svg(draw, width=6.6, height=1.4 + 0.28 * len(columns))
+    alt = (
+        f"Heat map: detected entities ({len(entities)} types) in {len(columns)} columns; each cell gives the "
+        "number of findings, its shade the share of the column's rows."
+    )
+    return _svg(draw, "pii", alt, width=6.6, height=1.4 + 0.28 * len(columns))
 
 
 def roc_curve(ev: Evidence) -> str | None:
@@ -196,13 +223,19 @@ def roc_curve(ev: Evidence) -> str | None:
         ax.plot([1e-3, 1], [1e-3, 1], color=INK, linestyle=":", linewidth=0.8, label="random guess")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        # Log axes label ticks with mathtext, which is off (labels are plain text): plain numbers instead.
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            axis.set_minor_formatter(NullFormatter())
         ax.set_xlim(1e-3, 1)
         ax.set_ylim(1e-3, 1)
         ax.set_xlabel("false-positive rate")
         ax.set_ylabel("true-positive rate")
         ax.legend(frameon=False, loc="lower right")
 
-    return _svg(draw, width=4.6, height=2.6)
+    aucs = [f"{r.model} AUC {r.auc:.3f}" for r in (audit.mia_dp, audit.mia_baseline) if r is not None]
+    alt = "ROC curve of the loss-threshold membership-inference attack, log scales: " + "; ".join(aucs) + "."
+    return _svg(draw, "roc", alt, width=4.6, height=2.6)
 
 
 TREND_METRICS = (
@@ -241,7 +274,8 @@ def trend(ev: Evidence) -> str | None:
         axes[-1].set_xticks(xs, labels, rotation=45, ha="right", fontsize=6.5)
         axes[-1].set_xlabel("run started (UTC); red points failed the gate")
 
-    return _svg_figure(draw, 6.4, 1.2 + 1.05 * len(TREND_METRICS))
+    alt = f"Line charts of {', '.join(label for _, label in TREND_METRICS)} over the last {len(points)} runs."
+    return _svg_figure(draw, "trend", alt, 6.4, 1.2 + 1.05 * len(TREND_METRICS))
 
 
 def charts(ev: Evidence) -> dict[str, str | None]:
