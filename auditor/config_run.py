@@ -62,5 +62,17 @@ class PolicyConfig(_Strict):
 class ReportConfig(_Strict):
     title: str | None = None
     organisation: str | None = None
+    license: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9.+-]*$",
+        description="The model's licence as a Hugging Face Hub licence id (apache-2.0, mit, cc-by-4.0, other...), "
+        "written to the model card's metadata.",
+    )
+    dataset: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$",
+        description="The training data's name for the model card's `datasets` (a Hub dataset id, or your own "
+        "name); the dataset's SHA-256 is used when unset.",
+    )
     signers: list[str] = Field(default_factory=lambda: ["Data Protection Officer", "Sustainability Officer"])
     formats: list[OutputFormat] = Field(default_factory=lambda: list(ALL_FORMATS))

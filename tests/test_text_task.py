@@ -44,6 +44,10 @@ def test_text_run_end_to_end_offline(text_example: Path, tmp_path: Path) -> None
     assert canary["canaries"] == 40 and canary["included"] + 0 == t["training_examples"] - t["train_rows"]
     card = (tmp_path / "README.md").read_text(encoding="utf-8")
     assert "base_model: bert" in card and "training_type" not in card  # no energy section: energy is off
+    from huggingface_hub import ModelCardData, metadata_load
+
+    hub = ModelCardData(**(metadata_load(tmp_path / "README.md") or {}))  # the Hub's own parser
+    assert hub.base_model and hub.eval_results and hub.eval_results[0].task_type == "text-classification"
 
 
 @pytest.mark.slow

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from auditor.evidence import Evidence
+from auditor.evidence import Evidence, TrainingSection
 from auditor.render.base import RenderContext, Renderer, register
 from auditor.render.fmt import energy, mass, num, pct
 
@@ -29,6 +29,15 @@ def card_metadata(ev: Evidence) -> dict[str, Any]:
             "noise_multiplier": round(t.privacy.noise_multiplier, 6),
             "max_grad_norm": t.privacy.max_grad_norm,
         }
+    report = ev.run.config.get("report", {}) if isinstance(ev.run.config, dict) else {}
+    if report.get("license"):
+        meta["license"] = report["license"]
+    dataset = report.get("dataset") or (f"sha256-{ev.data.sha256[:16]}" if ev.data is not None else None)
+    if dataset:
+        meta["datasets"] = [dataset]
+    if t is not None:
+        meta["pipeline_tag"] = t.task.name
+        meta["model-index"] = [_model_index(ev, t, dataset or "unknown")]
     if ev.energy is not None:
         e = ev.energy
         hardware = f"{e.hardware.cpu_model} ({e.hardware.cpu_count} threads)"
@@ -45,6 +54,27 @@ def card_metadata(ev: Evidence) -> dict[str, Any]:
             "hardware_used": hardware,
         }
     return meta
+
+
+def _model_index(ev: Evidence, t: TrainingSection, dataset: str) -> dict[str, Any]:
+    """Held-out results of the deployed (DP) model and of the non-private baseline, in the Hub's schema."""
+    dp = f"DP, epsilon {t.privacy.epsilon:.3g}" if t.privacy is not None else "deployed model"
+    metrics = []
+    for row in t.comparison:
+        if row.model is not None:
+            metrics.append({"type": row.name, "value": row.model, "name": f"{row.name} ({dp})"})
+        if row.baseline is not None:
+            metrics.append({"type": row.name, "value": row.baseline, "name": f"{row.name} (non-private baseline)"})
+    return {
+        "name": ev.run.system or ev.run.project,
+        "results": [
+            {
+                "task": {"type": t.task.name, "name": t.task.description},
+                "dataset": {"type": dataset, "name": dataset, "split": f"held-out ({t.test_rows:,} rows)"},
+                "metrics": metrics,
+            }
+        ],
+    }
 
 
 def model_card(ev: Evidence) -> str:
