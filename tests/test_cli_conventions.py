@@ -90,3 +90,16 @@ def test_a_run_leaves_global_state_as_it_found_it(tmp_path: Path) -> None:
     assert list(root.handlers) == handlers and root.level == level
     after = (torch.rand(3), np.random.rand(3), random.random())
     assert torch.equal(after[0], expected[0]) and np.array_equal(after[1], expected[1]) and after[2] == expected[2]
+
+
+def test_a_missing_extra_is_an_input_error_that_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from auditor.errors import InputError
+    from auditor.extras import require
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "peft" else real(name, *a))
+    with pytest.raises(InputError, match=r"needs auditor's 'text' extra \(peft not installed\): pip install"):
+        require("text", "train.model.hf")
+    require("postgres", "a PostgreSQL history")  # installed here: no error

@@ -79,6 +79,9 @@ def _digest(files: list[Path]) -> str:
 
 def open_checkpoint(path: Path, allow_pickle: bool, name: str | None = None) -> Checkpoint:
     """Check the directory (config, weights, tokenizer) and fingerprint its weights; InputError on any gap."""
+    from auditor.extras import require
+
+    require("text", "train.model.hf (a Hugging Face checkpoint)")
     if not path.exists():
         raise InputError("model directory not found", where=_where(path))
     if not path.is_dir():

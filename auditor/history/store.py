@@ -156,6 +156,10 @@ class HistoryStore:
                 raise InputError(f"no history database at {path} (audit run records runs there)")
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
+            else:
+                from auditor.extras import require
+
+                require("postgres", "a PostgreSQL history")
             self.engine = create_engine(_driver_url(self.url), pool_pre_ping=True)
         except (ArgumentError, ImportError, OSError) as exc:
             raise InputError(f"cannot use history database {self.redacted_url}: {exc}") from None

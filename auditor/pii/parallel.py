@@ -103,5 +103,8 @@ class DaskRunner:
 def make_runner(engine: str, workers: int | None, scheduler: str | None) -> Runner:
     count = workers or os.cpu_count() or 1
     if engine == "dask":
+        from auditor.extras import require
+
+        require("dask", "pii.engine: dask")
         return DaskRunner(count, scheduler)
     return ProcessRunner(count) if count > 1 else InlineRunner()
