@@ -18,6 +18,7 @@ from auditor.config_base import OutputFormat as OutputFormat
 from auditor.config_base import Severity as Severity
 from auditor.config_base import _Strict
 from auditor.config_run import EnergyConfig as EnergyConfig
+from auditor.config_run import MlflowConfig as MlflowConfig
 from auditor.config_run import PolicyConfig as PolicyConfig
 from auditor.config_run import ProjectionConfig as ProjectionConfig
 from auditor.config_run import ReportConfig as ReportConfig
@@ -342,6 +343,7 @@ class AuditConfig(_Strict):
     energy: EnergyConfig
     policies: PolicyConfig = Field(default_factory=PolicyConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     base_dir: str = Field(".", description="Set by the loader: the config file's directory.", exclude=True)
 
     @model_validator(mode="after")

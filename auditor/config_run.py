@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 
 from auditor.config_base import ALL_FORMATS, OutputFormat, Severity, _Strict
 
@@ -76,3 +78,26 @@ class ReportConfig(_Strict):
     )
     signers: list[str] = Field(default_factory=lambda: ["Data Protection Officer", "Sustainability Officer"])
     formats: list[OutputFormat] = Field(default_factory=lambda: list(ALL_FORMATS))
+
+
+class MlflowConfig(_Strict):
+    """Log each ``audit run`` to MLflow tracking (also ``audit run --mlflow`` / ``--mlflow-uri``)."""
+
+    enabled: bool = Field(False, description="Log the run's key figures, params, tags and outputs to MLflow.")
+    tracking_uri: str | None = Field(
+        None,
+        description="An MLflow tracking server (http://host:5000) or store; default: a local ./mlruns directory. "
+        "Credentials go in MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD, never in the URI.",
+    )
+    experiment: str | None = Field(None, description="Experiment name; default auditor/<project>.")
+    run_name: str | None = Field(None, description="MLflow run name; default 'audit <run id>'.")
+
+    @field_validator("tracking_uri")
+    @classmethod
+    def _no_credentials(cls, value: str | None) -> str | None:
+        if value is not None and re.match(r"^[a-z][a-z0-9+.-]*://[^/@]+@", value):
+            raise ValueError(
+                "credentials in the URI would be written to the evidence; "
+                "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD instead"
+            )
+        return value

@@ -55,6 +55,37 @@ def _with_gate(
     return config.model_copy(update={"policies": config.policies.model_copy(update=update)})
 
 
+def _with_mlflow(config: AuditConfig, enable: bool, uri: str | None) -> AuditConfig:
+    """``--mlflow`` and ``--mlflow-uri`` over the config's ``mlflow:`` section (validated like it)."""
+    if not enable and uri is None:
+        return config
+    from pydantic import ValidationError
+
+    from auditor.config import MlflowConfig
+
+    settings = config.mlflow.model_dump()
+    settings["enabled"] = True
+    if uri is not None:
+        settings["tracking_uri"] = uri
+    try:
+        return config.model_copy(update={"mlflow": MlflowConfig.model_validate(settings)})
+    except ValidationError as exc:
+        raise InputError(f"--mlflow-uri: {exc.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+
+
+def _log_to_mlflow(evidence: Evidence, output: Path, config: AuditConfig) -> None:
+    """After the outputs are written: a logging failure is a loud warning, never a changed verdict."""
+    from auditor.mlflow_log import log_run, tracking_uri
+
+    try:
+        run_id = log_run(evidence, output, config.mlflow, Path.cwd())
+    except InputError as exc:
+        loud.print(f"warning: {exc.one_line()}; the outputs are in {output}", markup=False, emoji=False)
+        return
+    where = tracking_uri(config.mlflow, Path.cwd())
+    console.print(f"  logged to MLflow: run {run_id} at {where}", markup=False, emoji=False)
+
+
 def print_outcome(evidence: Evidence, written: list[Path]) -> None:
     colour = "green" if evidence.verdict == "pass" else "red"
     loud.print(f"[bold {colour}]{evidence.verdict.upper()}[/] {evidence.summary.line}", markup=True, emoji=False)
@@ -141,6 +172,10 @@ def run_command(
         None, "--baseline", help="Compare with a baseline: latest, a run id, or an evidence.json."
     ),
     nproc: int | None = typer.Option(None, "--nproc", min=1, help="Train with DDP on this many local processes."),
+    mlflow: bool = typer.Option(False, "--mlflow", help="Log the run to MLflow tracking (default store: ./mlruns)."),
+    mlflow_uri: str | None = typer.Option(
+        None, "--mlflow-uri", help="MLflow tracking server or store to log to (implies --mlflow)."
+    ),
     force: bool = typer.Option(
         False, "--force", help="Replace files in the output directory that auditor did not write."
     ),
@@ -183,8 +218,13 @@ def run_command(
         )
         if nproc is not None:
             config = config.model_copy(update={"train": config.train.model_copy(update={"nproc": nproc})})
+        config = _with_mlflow(config, mlflow, mlflow_uri)
         selected = _formats(formats, config)
         key, cert = signing_files(sign_key, sign_cert)
+        if config.mlflow.enabled:
+            from auditor.mlflow_log import check_reachable
+
+            check_reachable(config.mlflow, Path.cwd())
         check_output_location(output)
         check_overwrite(output, output_filenames(selected), force)
         plan = _plan_history(history, no_history, baseline, config.project)
@@ -235,5 +275,7 @@ def run_command(
                     markup=False,
                     emoji=False,
                 )
+            if config.mlflow.enabled:
+                _log_to_mlflow(evidence, output, config)
             if evidence.verdict == "fail" and not exit_zero:
                 raise typer.Exit(int(ExitCode.NOT_COMPLIANT))
