@@ -9,15 +9,7 @@ TOOLS_STAMP := .tools/.installed-stamp
 
 .PHONY: setup system-deps demo demo-regression demo-text digits test check lint typecheck unit fast clean
 
-# The MLflow tracking server for tests/test_mlflow.py, in its own venv: it pins an older pyarrow than auditor.
-MLFLOW_STAMP := .tools/mlflow-venv/.installed-stamp
-
-setup: $(STAMP) $(TOOLS_STAMP) $(MLFLOW_STAMP)
-
-$(MLFLOW_STAMP):
-	@test -x .tools/mlflow-venv/bin/python || $(PYTHON) -m venv .tools/mlflow-venv
-	.tools/mlflow-venv/bin/python -m pip install --quiet mlflow==3.17.2
-	@touch $@
+setup: $(STAMP) $(TOOLS_STAMP)
 
 $(TOOLS_STAMP):
 	@if command -v npm >/dev/null 2>&1; then \

@@ -10,6 +10,8 @@ that disagree with the evidence even in an unsigned report.
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import functools
 import hashlib
 import re
 import zlib
@@ -152,12 +154,19 @@ def _check_evidence_signature(result: Verification, files: dict[str, bytes], pub
         result.problems.append("the Ed25519 signature does not match the evidence")
 
 
-def _check_pages(
-    result: Verification, pdf: bytes, evidence: Evidence, info: dict[str, str], signed: tuple[bool, bool]
-) -> None:
+@functools.lru_cache(maxsize=4)
+def _rendered_pages(evidence_json: str, when: dt.datetime, signed: tuple[bool, bool]) -> tuple[str, ...]:
+    """Page digests of a fresh render (a few seconds); kept for repeated checks of the same report."""
     from auditor.render.base import RenderContext
     from auditor.render.pdf import render_pdf
 
+    evidence = Evidence.model_validate_json(evidence_json)
+    return tuple(page_digests(render_pdf(evidence, RenderContext(rendered_at=when, states_signatures=signed))))
+
+
+def _check_pages(
+    result: Verification, pdf: bytes, evidence: Evidence, info: dict[str, str], signed: tuple[bool, bool]
+) -> None:
     creator = info.get("/Creator", "")
     if creator != f"auditor {__version__}":
         result.limits.append(
@@ -170,7 +179,6 @@ def _check_pages(
         result.problems.append("the PDF has no creation date, so its pages cannot be re-rendered to compare")
         result.pages = "differ"
         return
-    fresh = render_pdf(evidence, RenderContext(rendered_at=when, states_signatures=signed))
-    problems = compare_pages(page_digests(pdf), page_digests(fresh))
+    problems = compare_pages(page_digests(pdf), list(_rendered_pages(evidence.model_dump_json(), when, signed)))
     result.pages = "differ" if problems else "match"
     result.problems += problems

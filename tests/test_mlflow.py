@@ -1,7 +1,7 @@
 """`audit run --mlflow` against a real `mlflow server` started here on localhost, and the local default store.
 
-The server runs from its own virtualenv (`.tools/mlflow-venv`, installed by `make setup`): the full MLflow server
-pins an older pyarrow than auditor's. auditor itself needs only mlflow-skinny, the client.
+The server is mlflow-skinny's `mlflow server` with the server's own dependencies (Flask, alembic, graphene, huey)
+from the dev extra; auditor itself needs only mlflow-skinny, the client.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,11 +20,11 @@ import pytest
 from typer.testing import CliRunner
 
 from auditor.cli import app
-from tests.conftest import REPO, no_network, write_small_example
+from tests.conftest import no_network, write_small_example
 
 pytestmark = pytest.mark.slow  # a server and full runs
 
-SERVER = REPO / ".tools" / "mlflow-venv" / "bin" / "mlflow"
+SERVER = Path(sys.executable).with_name("mlflow")
 
 
 def _free_port() -> int:
@@ -35,7 +36,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not SERVER.exists():
-        pytest.skip("the MLflow server venv is missing: make setup installs it into .tools/mlflow-venv")
+        pytest.skip("mlflow is not installed: make setup installs the dev extra")
     work = tmp_path_factory.mktemp("mlflow-server")
     port = _free_port()
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
