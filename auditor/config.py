@@ -283,6 +283,11 @@ class AnonymiseConfig(_Strict):
         None, description="File holding the secret for pseudonymise, hash and encrypt (never written anywhere)."
     )
     key_env: str | None = Field(None, description="Environment variable holding that secret, instead of key_file.")
+    write_to: str | None = Field(
+        None,
+        description="Directory for the anonymised training data (anonymised.parquet: the text columns and the "
+        "target) and manifest.json (source SHA-256, operators, counts per entity); also --write-anonymised DIR.",
+    )
 
     @field_validator("operators")
     @classmethod

@@ -101,8 +101,8 @@ def test_planted_identifiers_do_not_survive(text_example: Path) -> None:
     assert not [value for value in planted if any(value in t for t in out)]
 
 
-def _run(config: Path, out: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["run", str(config), "-o", str(out), "--force"])
+def _run(config: Path, out: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["run", str(config), "-o", str(out), "--force", *args])
     return result.exit_code, result.stderr
 
 
@@ -122,10 +122,24 @@ def test_anonymised_run_rescans_and_gates(text_example: Path, tmp_path: Path, hi
         train={"model": {"hf": str(text_example / "bert")}, "epochs": 1},
         audit={"enabled": False},
     )
-    code, stderr = _run(config, tmp_path / "out")
+    code, stderr = _run(config, tmp_path / "out", "--write-anonymised", str(tmp_path / "anonymised"))
     assert code in (0, 1), stderr
     ev = json.loads((tmp_path / "out" / "evidence.json").read_text(encoding="utf-8"))
     an = ev["anonymisation"]
+    # --write-anonymised: the text the model trained on, and the target; a manifest without the key.
+    import pandas as pd
+
+    written = pd.read_parquet(tmp_path / "anonymised" / "anonymised.parquet")
+    assert list(written.columns) == ["text", "category"] and len(written) == ev["data"]["rows"]
+    raw_emails = set(re.findall(r"[\w.+-]+@[\w-]+\.[\w.]+", (tmp_path / "tickets.csv").read_text()))
+    assert raw_emails and not [e for e in raw_emails if written["text"].str.contains(e, regex=False).any()]
+    manifest = json.loads((tmp_path / "anonymised" / "manifest.json").read_text())
+    assert manifest["source_sha256"] == ev["data"]["sha256"] and manifest["replaced"] == an["replaced"]
+    assert {o["entity"]: o["operator"] for o in manifest["operators"]}["EMAIL_ADDRESS"] == "encrypt"
+    assert (
+        secret not in json.dumps(manifest)
+        and secret.encode() not in (tmp_path / "anonymised").joinpath("anonymised.parquet").read_bytes()
+    )
     used = {o["entity"]: o for o in an["operators"]}
     assert used["PERSON"]["effect"] == "pseudonymised" and used["PERSON"]["replaced"] > 100
     assert used["EMAIL_ADDRESS"]["operator"] == "encrypt" and used["EMAIL_ADDRESS"]["residual"] == 0
@@ -162,3 +176,10 @@ def test_bad_anonymise_settings_exit_2(
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
     assert "abc" not in stderr
+
+
+def test_write_anonymised_needs_anonymisation(text_example: Path, tmp_path: Path) -> None:
+    config = text_config(tmp_path, train={"model": {"hf": str(text_example / "bert")}})
+    code, stderr = _run(config, tmp_path / "out", "--write-anonymised", str(tmp_path / "anonymised"))
+    assert code == 2 and "needs anonymise.enabled: true" in stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "anonymised").exists()

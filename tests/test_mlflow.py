@@ -104,13 +104,21 @@ def test_a_run_is_logged_to_a_real_server(server: str, example: Path) -> None:
     assert {"report.pdf", "evidence.json", "README.md"} <= artifacts
 
 
-def test_the_default_store_is_local_and_offline(example: Path) -> None:
+def test_the_default_store_is_local_and_offline(tmp_path: Path) -> None:
+    """The same logging as `--mlflow` without a URI, on the fixture evidence, under the socket guard."""
+    import shutil
+
+    from auditor.config import MlflowConfig
+    from auditor.evidence import load_evidence
+    from auditor.mlflow_log import log_run
+
+    data = Path(__file__).parent / "data"
+    shutil.copy(data / "evidence.json", tmp_path / "evidence.json")
     with no_network() as log:
-        code, err = _run(example, "-o", "out-local", "--mlflow")
-    assert code in (0, 1), err
+        run_id = log_run(load_evidence(data / "evidence.json"), tmp_path, MlflowConfig(enabled=True), tmp_path)
     assert log.attempts == []
-    runs = list((example.parent / "mlruns").glob("*/*/artifacts/report.pdf"))
-    assert len(runs) == 1
+    [logged] = list((tmp_path / "mlruns").glob(f"*/{run_id}/artifacts/evidence.json"))
+    assert logged.read_bytes() == (data / "evidence.json").read_bytes()
 
 
 def test_an_unreachable_server_is_refused_before_any_work(tmp_path: Path) -> None:

@@ -172,6 +172,9 @@ def run_command(
         None, "--baseline", help="Compare with a baseline: latest, a run id, or an evidence.json."
     ),
     nproc: int | None = typer.Option(None, "--nproc", min=1, help="Train with DDP on this many local processes."),
+    write_anonymised: Path | None = typer.Option(
+        None, "--write-anonymised", help="Write the anonymised training data (Parquet) and a manifest to DIR."
+    ),
     mlflow: bool = typer.Option(False, "--mlflow", help="Log the run to MLflow tracking (default store: ./mlruns)."),
     mlflow_uri: str | None = typer.Option(
         None, "--mlflow-uri", help="MLflow tracking server or store to log to (implies --mlflow)."
@@ -219,6 +222,12 @@ def run_command(
         if nproc is not None:
             config = config.model_copy(update={"train": config.train.model_copy(update={"nproc": nproc})})
         config = _with_mlflow(config, mlflow, mlflow_uri)
+        if write_anonymised is not None:
+            if not config.anonymise.enabled:
+                raise InputError("--write-anonymised needs anonymise.enabled: true in the config")
+            check_output_location(write_anonymised)
+            update = {"write_to": str(write_anonymised.resolve())}
+            config = config.model_copy(update={"anonymise": config.anonymise.model_copy(update=update)})
         selected = _formats(formats, config)
         key, cert = signing_files(sign_key, sign_cert)
         if config.mlflow.enabled:

@@ -71,6 +71,27 @@ class AnonymiseStage(Stage):
         finally:
             runner.close()
         ctx.data = dataclasses.replace(data, frame=frame)
+        section = self._section(ctx, data.text, len(frame), replaced, residual, residual_rows, changed, source)
+        section = section.model_copy(update={"seconds": round(time.perf_counter() - started, 6)})
+        if config.write_to is not None:
+            from auditor.anonymise.export import write_anonymised
+
+            columns = [*data.text, data.target]
+            write_anonymised(ctx.config.resolve(config.write_to), frame, columns, section, data.sha256)
+        return section
+
+    @staticmethod
+    def _section(
+        ctx: RunContext,
+        columns: tuple[str, ...],
+        rows: int,
+        replaced: Counter[str],
+        residual: Counter[str],
+        residual_rows: set[int],
+        changed: set[int],
+        source: str,
+    ) -> AnonymisationSection:
+        config = ctx.config.anonymise
         entities = sorted(set(replaced) | set(residual))
         uses = [
             OperatorUse(
@@ -83,8 +104,8 @@ class AnonymiseStage(Stage):
             for e in entities
         ]
         return AnonymisationSection(
-            columns=list(data.text),
-            rows=len(frame),
+            columns=list(columns),
+            rows=rows,
             operators=uses,
             replaced=sum(replaced.values()),
             residual=sum(residual.values()),
@@ -93,7 +114,7 @@ class AnonymiseStage(Stage):
             rows_changed=len(changed),
             key_source=source,
             pseudonymised=any(u.effect == "pseudonymised" for u in uses if u.replaced),
-            seconds=round(time.perf_counter() - started, 6),
+            seconds=0.0,
         )
 
     def describe(self, section: Any) -> list[str]:
