@@ -262,3 +262,12 @@ def test_a_directory_of_csv_files_is_one_dataset(tmp_path: Path) -> None:
     table().iloc[60:].to_csv(folder / "b.csv", index=False)
     chunks = list(get_loader(folder).iter_text_chunks(folder, ReadOptions(chunk_rows=25)))
     assert sum(len(c) for c in chunks) == ROWS and max(len(c) for c in chunks) <= 25
+
+
+def test_an_email_with_a_non_ascii_local_part_is_found_whole() -> None:
+    from auditor.pii.fast import FAST_RECOGNIZERS
+
+    [email] = [r for r in FAST_RECOGNIZERS if r.entity == "EMAIL_ADDRESS"]
+    text = "Bitte an marcela.kučerová@example.org oder jürgen.müller@web.de schreiben."
+    found = [text[s.start : s.end] for s in email.find(text, in_context=False)]
+    assert found == ["marcela.kučerová@example.org", "jürgen.müller@web.de"]

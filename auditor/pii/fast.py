@@ -143,7 +143,8 @@ FAST_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     FastRecognizer(
         "EMAIL_ADDRESS",
         r"@",
-        re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}"),
+        # Local parts in any script (jacques.kovářová@…, RFC 6531); domains as registered (ASCII or punycode).
+        re.compile(r"[\w.%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}"),
         email_ok,
         1.0,
     ),
@@ -257,6 +258,26 @@ STREET_SUFFIXES = (
     "rapid|rapids|harbor|harbour|harbors|forge|forges|estates|village|villages|fort|ford|fords|green|greens"
 )
 # Free text only: shapes of addresses and titled names that spaCy's small model often misses.
+_POSTCODE_TOWN = re.compile(r",\s*(?:[A-Z]{1,2}-?)?(?:\d{5}|\d{3}\s\d{2}|\d{4})\s+(\S)")
+_NUMBER_FIRST_STREET = re.compile(
+    r"^\d{1,4}[a-z]?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|route|quai|cours|square|"
+    r"via|viale|piazza|corso|calle|avenida|plaza|paseo|carrer|rua|praça)\b",
+    re.IGNORECASE,
+)
+_STREET_NUMBER = re.compile(r"([^\W\d_][\w.'-]*)\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?,")
+
+
+def _postal_ok(text: str) -> bool:
+    """The town after the postcode is capitalised, and so is the street name before a house number."""
+    town = _POSTCODE_TOWN.search(text)
+    if town is None or not town.group(1).isupper():
+        return False
+    if text[:1].isdigit():  # "43, boulevard Guibert, ...": the number comes first, then a street word
+        return bool(_NUMBER_FIRST_STREET.search(text))
+    street = _STREET_NUMBER.search(text)
+    return street is not None and street.group(1)[:1].isupper()
+
+
 FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     FastRecognizer(
         "STREET_ADDRESS",
@@ -271,6 +292,29 @@ FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
         re.compile(r"\b(?:Apt|Apartment|Suite|Unit|Flat|Studio)\.?\s*#?\d{1,5}[A-Za-z]?\b", re.IGNORECASE),
         _always,
         0.7,
+    ),
+    # A European address line ending in a postcode and a town: "Ängsstigen 82, 54693 Landskrona",
+    # "Komenského Nám. 271, 367 68 Lázně Bělohrad", "43, boulevard Guibert, 25999 Saint Alain".
+    FastRecognizer(
+        "STREET_ADDRESS",
+        r"\d, ",
+        re.compile(
+            r"(?:\b[^\W\d_][\w.'-]*\s+){0,3}?\b[^\W\d_][\w.'-]*\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?,"  # street number,
+            r"\s*(?:[A-Z]{1,2}-?)?(?:\d{5}|\d{3}\s\d{2}|\d{4})\s+[^\W\d_][\w'-]+(?:\s+[^\W\d_][\w'-]+)?"
+            r"|\b\d{1,4}[a-z]?,?\s+(?:[^\W\d_][\w.'-]*\s+){0,3}[^\W\d_][\w.'-]*,"  # or: number, street,
+            r"\s*(?:\d{5}|\d{3}\s\d{2}|\d{4})\s+[^\W\d_][\w'-]+(?:\s+[^\W\d_][\w'-]+)?"
+        ),
+        lambda text, _context: _postal_ok(text),
+        0.7,
+    ),
+    # A national number written without punctuation after a name or in a signature ("Jan Novák, 0468693428"):
+    # a trunk prefix 0 and 10 or 11 digits. Free text only; structured columns need a phone column's context.
+    FastRecognizer(
+        "PHONE_NUMBER",
+        r"0\d{9}",
+        re.compile(r"(?<![\w+/.-])0\d{9,10}(?![\w/.-])"),
+        lambda text, _context: len(set(text)) >= 4,
+        0.6,
     ),
     FastRecognizer(
         "PERSON",
