@@ -136,7 +136,12 @@ def label_leaks(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
     config = {
         "project": "labels",
         "data": {"path": "d.csv", "target": "routed_to"},
-        "train": {"epochs": 1, "batch_size": 32, "sensitive_attribute": "handler"},
+        "train": {
+            "epochs": 1,
+            "batch_size": 32,
+            "sensitive_attribute": "handler",
+            "privacy": {"noise_multiplier": 1.0, "accountant": "rdp"},
+        },
         "pii": {"workers": 1, "enabled": request.param},
         "energy": {"country_iso_code": "FRA"},
     }

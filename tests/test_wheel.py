@@ -66,7 +66,11 @@ def test_the_wheel_carries_its_assets(installed: Path) -> None:
 
 
 def test_audit_run_from_the_wheel_on_a_copied_example(installed: Path, tmp_path: Path) -> None:
-    config = write_small_example(tmp_path / "project", rows=300, **{"train.epochs": 1})
+    config = write_small_example(  # a small but whole run: scan, DP training, audit, energy, every output
+        tmp_path / "project",
+        rows=300,
+        **{"train.epochs": 1, "train.privacy": {"noise_multiplier": 1.0, "accountant": "rdp"}},
+    )
     done = subprocess.run(
         [str(installed / "bin" / "audit"), "run", str(config), "-o", "out", "--no-history"],
         capture_output=True,
