@@ -1,10 +1,12 @@
-"""The ``audit.yaml`` sections about the run's outputs: energy, policies and the report."""
+"""The ``audit.yaml`` sections about what a run does besides training: anonymisation, energy, policies, the
+report and MLflow."""
 
 from __future__ import annotations
 
 import re
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from auditor.config_base import ALL_FORMATS, OutputFormat, Severity, _Strict
 
@@ -101,3 +103,41 @@ class MlflowConfig(_Strict):
                 "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD instead"
             )
         return value
+
+
+Operator = Literal["replace", "pseudonymise", "mask", "hash", "encrypt"]
+
+
+class AnonymiseConfig(_Strict):
+    """Anonymise the text columns (data.text) after the scan and before training."""
+
+    enabled: bool = Field(False, description="Train on the anonymised text instead of the raw text.")
+    default: Operator = Field("replace", description="Operator for entities not listed in operators.")
+    operators: dict[str, Operator] = Field(
+        default_factory=dict,
+        description="Operator per entity type: replace (<PERSON>), pseudonymise (a consistent surrogate, keyed by "
+        "HMAC), mask (****), hash (SHA-256 with a salt from the key), encrypt (AES, reversible with the key).",
+    )
+    key_file: str | None = Field(
+        None, description="File holding the secret for pseudonymise, hash and encrypt (never written anywhere)."
+    )
+    key_env: str | None = Field(None, description="Environment variable holding that secret, instead of key_file.")
+    write_to: str | None = Field(
+        None,
+        description="Directory for the anonymised training data (anonymised.parquet: the text columns and the "
+        "target) and manifest.json (source SHA-256, operators, counts per entity); also --write-anonymised DIR.",
+    )
+
+    @field_validator("operators")
+    @classmethod
+    def _entity_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for entity in value:
+            if not re.fullmatch(r"[A-Z][A-Z0-9_]*", entity):
+                raise ValueError(f"{entity!r} is not an entity type (upper case, e.g. PERSON)")
+        return value
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> AnonymiseConfig:
+        if self.key_file is not None and self.key_env is not None:
+            raise ValueError("give either key_file or key_env, not both")
+        return self
