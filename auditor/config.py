@@ -17,6 +17,8 @@ from auditor.config_base import SEVERITIES as SEVERITIES
 from auditor.config_base import OutputFormat as OutputFormat
 from auditor.config_base import Severity as Severity
 from auditor.config_base import _Strict
+from auditor.config_lm import ExposureConfig as ExposureConfig
+from auditor.config_lm import HfModel as HfModel
 from auditor.config_run import AnonymiseConfig as AnonymiseConfig
 from auditor.config_run import EnergyConfig as EnergyConfig
 from auditor.config_run import MlflowConfig as MlflowConfig
@@ -172,22 +174,6 @@ class PrivacyConfig(_Strict):
         return self
 
 
-class HfModel(_Strict):
-    """A pretrained Hugging Face model in a local directory (config, weights, tokenizer)."""
-
-    hf: str = Field(description="Directory with config.json, the weights and the tokenizer, relative to the config.")
-    name: str | None = Field(
-        None,
-        max_length=200,
-        description="The base model's name for the report and model card; the directory's name when omitted.",
-    )
-    allow_pickle: bool = Field(
-        False,
-        description="Also accept pytorch_model.bin (a pickle, which can run code when loaded); "
-        "by default only safetensors weights are read.",
-    )
-
-
 class LoraSettings(_Strict):
     """LoRA adapters through peft (train.fine_tune: lora)."""
 
@@ -207,7 +193,8 @@ class TrainConfig(_Strict):
 
     task: str | None = Field(
         None,
-        description="What the model learns: tabular-classification, tabular-regression or image-classification. "
+        description="What the model learns: tabular-classification, tabular-regression, image-classification, "
+        "text-classification or causal-lm. "
         "Inferred from the data when omitted (a numeric target with more than 20 distinct values is a regression); "
         "the evidence says which task ran and how it was chosen.",
     )
@@ -264,6 +251,10 @@ class TrainConfig(_Strict):
             stray = [name for name in HF_ONLY if name in self.model_fields_set]
             if stray:
                 raise ValueError(f"{stray[0]} applies only to a pretrained model (train.model: {{hf: DIR}})")
+        elif self.model.hf_config is not None:
+            stray = [name for name in ("fine_tune", "top_layers", "lora") if name in self.model_fields_set]
+            if stray:
+                raise ValueError(f"{stray[0]} applies to a checkpoint; a model from hf_config trains in full")
         return self
 
 
@@ -279,6 +270,19 @@ class PrivacyAuditConfig(_Strict):
         "auto",
         description="White-box audit: Dirac gradient canaries inserted into DP-SGD (auto: 5000, at most half "
         "the trainable coordinates; 0: off). Runs in one-process training.",
+    )
+    exposure: ExposureConfig = Field(default_factory=ExposureConfig)
+    extraction_records: int = Field(
+        200,
+        ge=0,
+        le=100_000,
+        description="causal-lm: training records with a personal-data span (before anonymisation) that the PII "
+        "extraction test prompts with the text before the span (0: off). Only counts are written.",
+    )
+    extraction_raw_baseline: bool = Field(
+        False,
+        description="causal-lm: also train a non-private model on the raw (not anonymised) text and run the "
+        "extraction test on it, to show the test has power.",
     )
 
     @field_validator("gradient_canaries")
@@ -335,10 +339,15 @@ class AuditConfig(_Strict):
     def _model_dir(self) -> AuditConfig:
         """A pretrained model's directory is relative to the config file, like the data."""
         model = self.train.model
-        if isinstance(model, HfModel) and not Path(model.hf).expanduser().is_absolute():
-            resolved = model.model_copy(update={"hf": str(self.resolve(model.hf))})
-            train = self.train.model_copy(update={"model": resolved})
-            object.__setattr__(self, "train", train)
+        if isinstance(model, HfModel):
+            update = {
+                key: str(self.resolve(value))
+                for key in ("hf", "tokenizer")
+                if isinstance(value := getattr(model, key), str) and not Path(value).expanduser().is_absolute()
+            }
+            if update:
+                train = self.train.model_copy(update={"model": model.model_copy(update=update)})
+                object.__setattr__(self, "train", train)
         return self
 
     def resolve(self, relative: str) -> Path:

@@ -110,9 +110,12 @@ def _preflight(config: AuditConfig, waivers_path: Path | None) -> tuple[list[Loa
         check_nproc(config.train.nproc)
     model = config.train.model
     if not isinstance(model, str):
-        from auditor.hf.checkpoint import open_checkpoint
+        from auditor.hf.checkpoint import open_checkpoint, open_tokenizer_dir
 
-        open_checkpoint(Path(model.hf), model.allow_pickle, model.name)  # a missing or pickle-only model, up front
+        if model.hf is not None:  # a missing or pickle-only model, up front
+            open_checkpoint(Path(model.hf), model.allow_pickle, model.name)
+        if model.tokenizer is not None:
+            open_tokenizer_dir(Path(model.tokenizer))
     return packs, waivers
 
 

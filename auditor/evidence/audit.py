@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from auditor.evidence._base import Record
+from auditor.evidence.memorisation import ExposureAudit, ExtractionAudit
 
 CanaryKind = Literal["synthetic", "mislabelled"]
 
@@ -120,5 +121,9 @@ class AuditSection(Record):
     """Membership inference on the trained (DP) model."""
     mia_baseline: MiaResult | None
     """Membership inference on the non-private baseline."""
+    exposure: ExposureAudit | None = None
+    """causal-lm: the Secret Sharer exposure of canaries inserted into the training text; null otherwise."""
+    extraction: ExtractionAudit | None = None
+    """causal-lm: the PII extraction test; null otherwise."""
     seconds: float
     """Audit wall time."""

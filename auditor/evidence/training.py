@@ -12,8 +12,8 @@ from auditor.evidence.subjects import Subjects
 
 Accountant = Literal["prv", "rdp"]
 Clipping = Literal["bk", "ghost", "hooks", "functorch", "per-person", "none"]
-TaskFamily = Literal["classification", "regression"]
-ModelKind = Literal["binary", "multiclass", "regression"]
+TaskFamily = Literal["classification", "regression", "generation"]
+ModelKind = Literal["binary", "multiclass", "regression", "language-model"]
 
 
 class TaskInfo(Record):
@@ -300,6 +300,27 @@ class WeightCheck(Record):
     """Largest absolute change of any trainable weight."""
 
 
+class LanguageModel(Record):
+    """A causal language model (causal-lm) and what was done to make DP-SGD exact on it."""
+
+    source: Literal["checkpoint", "hf_config"]
+    """A pretrained checkpoint (train.model.hf), or a GPT-2 initialised from the seed (train.model.hf_config)."""
+    architecture: str
+    """The transformers class, e.g. GPT2LMHeadModel."""
+    layers: int
+    hidden_size: int
+    heads: int
+    vocab_size: int
+    positions: int
+    """Token positions the model was built for (n_positions)."""
+    tokenizer_path: str
+    """The tokenizer directory (train.model.tokenizer, or the checkpoint)."""
+    head: str
+    """How the LM head's weight tie with the token embedding was handled (untied, or tied and frozen)."""
+    position_ids: str
+    """How position ids reach the model (one row per example: opacus#841)."""
+
+
 class ModelInfo(Record):
     """The model both runs trained."""
 
@@ -323,6 +344,8 @@ class ModelInfo(Record):
     """Layers replaced for DP-SGD; the non-private baseline trains the same rewritten model."""
     pretrained: PretrainedModel | None = None
     """The pretrained model and how it was fine-tuned; null for models built from scratch."""
+    language_model: LanguageModel | None = None
+    """causal-lm: the language model and its DP handling; null for other tasks."""
 
 
 class TrainingSection(Record):

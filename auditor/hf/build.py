@@ -25,6 +25,7 @@ def build_text_classifier(prepared: Prepared, config: TrainConfig) -> BuiltModel
 
     text: TextData = prepared.text
     checkpoint = text.checkpoint
+    assert checkpoint is not None, "text-classification always reads a checkpoint"
     hf_model, new_weights = load_classifier(checkpoint, prepared.output_dim)
     architecture = type(hf_model).__name__
     if text.pad_id is not None and getattr(hf_model.config, "pad_token_id", None) is None:

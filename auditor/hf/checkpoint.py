@@ -127,15 +127,31 @@ def quiet_transformers() -> Iterator[None]:
             hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
 
 
-def load_tokenizer(checkpoint: Checkpoint) -> Any:
+def open_tokenizer_dir(path: Path) -> Path:
+    """A named tokenizer directory (train.model.tokenizer), checked before anything is read."""
+    from auditor.extras import require
+
+    require("text", "train.model.tokenizer (a Hugging Face tokenizer)")
+    where = f"{path} (train.model.tokenizer)"
+    if not path.is_dir():
+        raise InputError("tokenizer directory not found", where=where)
+    if not any((path / name).is_file() for name in TOKENIZER_FILES):
+        raise InputError("no tokenizer (tokenizer.json or a vocabulary) in the directory", where=where)
+    return path
+
+
+def load_tokenizer(checkpoint: Checkpoint | Path) -> Any:
+    """The tokenizer of a checkpoint, or of a tokenizer directory; local files only."""
     from transformers import AutoTokenizer
 
+    path = checkpoint.path if isinstance(checkpoint, Checkpoint) else checkpoint
     try:
         with quiet_transformers():
-            return AutoTokenizer.from_pretrained(str(checkpoint.path), local_files_only=True)
+            return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
     except (OSError, ValueError, KeyError) as exc:
         message = " ".join(str(exc).split())[:200]
-        raise InputError(f"cannot load the tokenizer: {message}", where=_where(checkpoint.path)) from None
+        where = _where(path) if isinstance(checkpoint, Checkpoint) else f"{path} (train.model.tokenizer)"
+        raise InputError(f"cannot load the tokenizer: {message}", where=where) from None
 
 
 def load_classifier(checkpoint: Checkpoint, labels: int) -> tuple[Any, list[str]]:

@@ -54,16 +54,17 @@ def _heads(model: nn.Module) -> list[str]:
     return [name for name, _ in model.named_children() if name in HEADS]
 
 
-def apply_lora(model: Any, lora: LoraSettings) -> tuple[Any, str]:
+def apply_lora(model: Any, lora: LoraSettings, causal: bool = False) -> tuple[Any, str]:
+    """Adapters on the attention projections; a classifier's new head is trained too, an LM head is not."""
     from peft import LoraConfig, TaskType, get_peft_model
 
     settings = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=TaskType.CAUSAL_LM if causal else TaskType.SEQ_CLS,
         r=lora.r,
         lora_alpha=lora.alpha,  # type: ignore[arg-type]  # peft annotates int; it only divides by r
         lora_dropout=lora.dropout,
         target_modules=lora.target_modules,
-        modules_to_save=_heads(model) or None,
+        modules_to_save=None if causal else (_heads(model) or None),
     )
     try:
         with warnings.catch_warnings():
@@ -76,7 +77,8 @@ def apply_lora(model: Any, lora: LoraSettings) -> tuple[Any, str]:
         message = " ".join(str(exc).split())[:200]
         raise InputError(f"LoRA cannot be applied (train.lora): {message}") from None
     targets = sorted(getattr(wrapped.peft_config["default"], "target_modules", None) or [])
-    return wrapped, f"LoRA r={lora.r}, alpha={lora.alpha:g} on {', '.join(targets)}, with the head"
+    head = "" if causal else ", with the head"
+    return wrapped, f"LoRA r={lora.r}, alpha={lora.alpha:g} on {', '.join(targets)}{head}"
 
 
 def apply_top(model: nn.Module, layers: int) -> str:

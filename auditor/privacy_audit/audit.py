@@ -125,7 +125,10 @@ def run_audit(
     epsilon: float | None,
     delta: float,
     seed: int,
+    inserted_rows: int = 0,
 ) -> AuditSection:
+    """The canary audits and membership inference; ``inserted_rows`` (exposure canaries, after the real rows
+    and the canaries) are never picked as members."""
     started = time.perf_counter()
     dp_name = "DP model" if epsilon is not None else "model (no DP)"
     canary = canary_baseline = None
@@ -140,7 +143,7 @@ def run_audit(
     if artifacts.gradient is not None and epsilon is not None:
         gradient = white_box_audit(artifacts.gradient, delta, config.confidence, epsilon, seed)
     mia_dp = mia_baseline = None
-    real_rows = len(artifacts.x_train) - (int(canaries.included.sum()) if canaries is not None else 0)
+    real_rows = len(artifacts.x_train) - (int(canaries.included.sum()) if canaries is not None else 0) - inserted_rows
     if config.membership_inference:
         mia_dp = membership_inference(artifacts, artifacts.model, dp_name, seed, real_rows)
         if artifacts.baseline is not None:

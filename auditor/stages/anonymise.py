@@ -17,6 +17,7 @@ from auditor.anonymise.evidence import AnonymisationSection, OperatorUse
 from auditor.anonymise.operators import EFFECT, Anonymiser, check_secret, load_secret, operator_for
 from auditor.evidence._base import Record
 from auditor.pii.entities import DIRECT_ENTITIES
+from auditor.privacy_audit.extraction import RawSpansBuilder
 from auditor.stages.base import RunContext, Stage, register
 
 
@@ -53,9 +54,11 @@ class AnonymiseStage(Stage):
         try:
             scanner = Scanner(pii, runner)
             ctx.progress.begin(self.name, total=2 * len(data.text) * len(frame), unit="texts")
+            raw = RawSpansBuilder(len(frame))
             for column in data.text:
                 texts = ["" if v is None else str(v) for v in frame[column].astype("str").fillna("")]
                 spans = scanner.text_spans(column, texts)
+                raw.add(frame[column], spans)
                 ctx.progress.advance(len(texts))
                 out = [anonymiser.anonymise(text, found) for text, found in zip(texts, spans, strict=True)]
                 replaced.update(s.entity for found in spans for s in found)
@@ -71,6 +74,7 @@ class AnonymiseStage(Stage):
         finally:
             runner.close()
         ctx.data = dataclasses.replace(data, frame=frame)
+        ctx.scratch["raw_spans"] = raw.build()  # for the extraction test; in memory only
         section = self._section(ctx, data.text, len(frame), replaced, residual, residual_rows, changed, source)
         section = section.model_copy(update={"seconds": round(time.perf_counter() - started, 6)})
         if config.write_to is not None:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
+import torch
+
 from auditor import stage_names as names
 from auditor.config import PiiConfig
 from auditor.errors import InputError
 from auditor.evidence import PiiSection, TaskInfo, TrainingSection
 from auditor.evidence._base import Record
 from auditor.privacy_audit import make_canaries, with_canaries
+from auditor.privacy_audit.exposure import make_exposure_canaries
 from auditor.stages.base import RunContext, Stage, register
 from auditor.tasks import get_task, infer_task
 from auditor.tasks.base import Task
+from auditor.tasks.causal_lm import CausalLanguageModel
 from auditor.train.stage import train_models
 from auditor.train.subjects import subject_column, with_canary_subjects
 
@@ -94,6 +99,14 @@ class TrainStage(Stage):
             x, y = with_canaries(x, y, canaries)
             if codes is not None:
                 codes = with_canary_subjects(codes, canaries.removed_rows, int(canaries.included.sum()))
+        exposure = None
+        if config.audit.enabled and config.audit.exposure.enabled and isinstance(task, CausalLanguageModel):
+            # Secret Sharer canaries join the anonymised training text (they are not personal data).
+            exposure = make_exposure_canaries(config.audit.exposure, ctx.seed)
+            ex_x, ex_y = task.encode_texts(prepared, exposure.inserted())
+            x, y = torch.cat([x, ex_x]), torch.cat([y, ex_y])
+            if codes is not None:
+                codes = np.concatenate([codes, np.arange(len(ex_x)) + int(codes.max()) + 1])
         runs = int(config.train.privacy.enabled) + int(config.train.baseline or not config.train.privacy.enabled)
         ctx.progress.begin(self.name, total=runs * config.train.epochs, unit="epochs")
         section, artifacts = train_models(
@@ -111,6 +124,7 @@ class TrainStage(Stage):
         )
         ctx.scratch[names.TRAIN] = artifacts
         ctx.scratch["canaries"] = canaries
+        ctx.scratch["exposure"] = exposure
         return coded_labels(section, pii, data.target, config.train.sensitive_attribute, prepared.y_train, config.pii)
 
     def describe(self, section: Any) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from auditor.tasks.base import TASKS, BuiltModel, Prepared, Rewrite, Task, get_task, register
+from auditor.tasks.causal_lm import CausalLanguageModel
 from auditor.tasks.image_classification import ImageClassification
 from auditor.tasks.tabular_classification import TabularClassification
 from auditor.tasks.tabular_regression import TabularRegression
@@ -17,6 +18,7 @@ register(TabularClassification())
 register(ImageClassification())
 register(TabularRegression())
 register(TextClassification())
+register(CausalLanguageModel())
 
 REGRESSION_MIN_VALUES = 20
 

@@ -23,9 +23,9 @@ from auditor.evidence import ExcludedColumn
 if TYPE_CHECKING:
     from auditor.config import TrainConfig
     from auditor.data import LoadedData
-    from auditor.evidence import PiiSection, PretrainedModel
+    from auditor.evidence import LanguageModel, PiiSection, PretrainedModel
 
-Family = Literal["classification", "regression"]
+Family = Literal["classification", "regression", "generation"]
 
 OOD_RANGE = 4.0
 
@@ -146,6 +146,8 @@ class BuiltModel:
     rewrites: list[Rewrite]
     pretrained: PretrainedModel | None = None
     """For a pretrained model: what it is and how it is fine-tuned."""
+    language_model: LanguageModel | None = None
+    """For causal-lm: the language model and its DP handling."""
 
 
 TASKS: dict[str, Task] = {}

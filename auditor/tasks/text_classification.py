@@ -8,7 +8,7 @@ out-of-distribution texts: random vocabulary tokens with random labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -36,7 +36,7 @@ SENSITIVE = "sensitive attribute: used for per-group metrics only"
 class TextData:
     """What the text task learnt while preparing, for the model and the evidence."""
 
-    checkpoint: Checkpoint
+    checkpoint: Checkpoint | None
     tokenizer: str
     columns: list[str]
     length: int
@@ -48,6 +48,11 @@ class TextData:
     special_ids: tuple[int, ...]
     bos_id: int | None
     eos_id: int | None
+    tokenizer_object: Any = None
+    """The tokenizer itself (causal-lm encodes canaries and prompts with it)."""
+
+    def with_counts(self, mean_tokens: float, train_tokens: int) -> TextData:
+        return replace(self, mean_tokens=mean_tokens, train_tokens=train_tokens)
 
 
 def joined_texts(frame: pd.DataFrame, columns: list[str], where: str) -> list[str]:
@@ -109,6 +114,8 @@ class TextClassification(ClassificationTask):
 
         if not isinstance(config.model, HfModel):
             raise InputError("text-classification fine-tunes a pretrained model: set train.model: {hf: DIR}")
+        if config.model.hf is None:
+            raise InputError("text-classification fine-tunes a checkpoint (train.model.hf); hf_config is for causal-lm")
         base = Path(config.model.hf)
         checkpoint = open_checkpoint(base, config.model.allow_pickle, config.model.name)
         tokenizer = load_tokenizer(checkpoint)

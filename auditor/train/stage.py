@@ -131,12 +131,14 @@ def _trivial(task: Task, prepared: Prepared, outputs: np.ndarray, base_outputs: 
 def _model_name(cfg: TrainConfig, built: BuiltModel) -> str:
     if isinstance(cfg.model, str):
         return cfg.model
-    return f"hf:{built.pretrained.base_model}" if built.pretrained is not None else f"hf:{cfg.model.hf}"
+    if built.pretrained is not None:
+        return f"hf:{built.pretrained.base_model}"
+    return f"hf:{cfg.model.hf}" if cfg.model.hf is not None else "hf_config:gpt2"
 
 
 def _kind(task: Task, prepared: Prepared) -> str:
-    if task.family == "regression":
-        return "regression"
+    if task.family in ("regression", "generation"):
+        return "regression" if task.family == "regression" else "language-model"
     return "binary" if prepared.output_dim == 2 else "multiclass"
 
 
@@ -307,6 +309,7 @@ def train_models(
             init_weights_sha256=file_sha256(weights) if weights else None,
             rewrites=[LayerRewrite(path=r.path, before=r.before, after=r.after) for r in built.rewrites],
             pretrained=built.pretrained,
+            language_model=built.language_model,
         ),
         privacy=privacy,
         metrics=metrics,

@@ -1,0 +1,81 @@
+"""What the language-model memorisation audits established: Secret Sharer exposure and PII extraction.
+
+Only counts, ranks and exposures are recorded: never a canary secret, a reference
+candidate, a prompt or a personal-data value."""
+
+from __future__ import annotations
+
+from auditor.evidence._base import Record
+
+
+class ExposureRow(Record):
+    """The canaries inserted a given number of times, scored against one model."""
+
+    repetitions: int
+    """How many times each of these canaries was inserted into the training text."""
+    canaries: int
+    exposures: list[float]
+    """Interpolated exposure of each canary (bits): log2(references) - log2(rank), rank 1 = most likely."""
+    max_exposure: float
+    mean_exposure: float
+    extrapolated: list[float]
+    """Extrapolated exposure of each canary (bits): -log2 of the skew-normal CDF fitted to the references."""
+    max_extrapolated: float
+    ranked_first: int
+    """Canaries the model finds more likely than every reference."""
+
+
+class ExposureModel(Record):
+    model: str
+    """DP model, non-private baseline."""
+    rows: list[ExposureRow]
+
+
+class ExposureAudit(Record):
+    """The Secret Sharer exposure test (Carlini et al. 2019), per model and repetition count."""
+
+    template: str
+    """The canary sentence with {secret} where the secret goes (the secrets themselves are never written)."""
+    space_bits: float
+    """log2 of the number of possible secrets: the randomness space."""
+    references: int
+    """Candidates from the same space never inserted: the ranking population."""
+    max_measurable: float
+    """The largest interpolated exposure: log2(references)."""
+    skewnorm: list[float]
+    """The skew-normal fit (shape, location, scale) to the DP model's reference log-perplexities."""
+    inserted_rows: int
+    """Training rows the canaries added (each canary times its repetitions)."""
+    models: list[ExposureModel]
+    seconds: float
+    """Scoring time (all models, canaries and references)."""
+    note: str
+
+
+class ExtractionModel(Record):
+    model: str
+    """DP model, non-private baseline, or the non-private model trained on the raw text."""
+    trained_on: str
+    """anonymised text or raw text."""
+    reproduced: int
+    """Records whose original personal-data value greedy decoding reproduced."""
+    rate: float
+    rate_low: float
+    rate_high: float
+    """Clopper-Pearson 95% interval of the rate."""
+    by_entity: dict[str, int]
+    """Reproduced values per entity type (counts only)."""
+
+
+class ExtractionAudit(Record):
+    """PII extraction (Lukas et al., S&P 2023): prompt with the text before a personal-data span, decode greedily."""
+
+    records: int
+    """Training records tested, one span each."""
+    candidates: int
+    """Training records with a usable span (before anonymisation), of which up to audit.extraction_records are tested."""
+    by_entity: dict[str, int]
+    """Records tested per entity type."""
+    models: list[ExtractionModel]
+    seconds: float
+    note: str
