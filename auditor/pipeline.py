@@ -116,6 +116,10 @@ def _preflight(config: AuditConfig, waivers_path: Path | None) -> tuple[list[Loa
             open_checkpoint(Path(model.hf), model.allow_pickle, model.name)
         if model.tokenizer is not None:
             open_tokenizer_dir(Path(model.tokenizer))
+        if config.train.task == "causal-lm" and config.audit.enabled and config.audit.exposure.enabled:
+            from auditor.tasks.causal_lm import check_canary_length
+
+            check_canary_length(config)
     return packs, waivers
 
 

@@ -46,7 +46,9 @@ class ExposureAudit(Record):
     """The skew-normal fit (shape, location, scale) to the DP model's reference log-perplexities."""
     inserted_rows: int
     """Training rows the canaries added (each canary times its repetitions)."""
-    models: list[ExposureModel]
+    model: ExposureModel
+    """The trained model: DP, or the only model when DP is off."""
+    baseline: ExposureModel | None
     seconds: float
     """Scoring time (all models, canaries and references)."""
     note: str
@@ -63,6 +65,8 @@ class ExtractionModel(Record):
     rate_low: float
     rate_high: float
     """Clopper-Pearson 95% interval of the rate."""
+    records: int
+    """Records tested (the interval's n)."""
     by_entity: dict[str, int]
     """Reproduced values per entity type (counts only)."""
 
@@ -76,6 +80,11 @@ class ExtractionAudit(Record):
     """Training records with a usable span (before anonymisation), of which up to audit.extraction_records are tested."""
     by_entity: dict[str, int]
     """Records tested per entity type."""
-    models: list[ExtractionModel]
+    model: ExtractionModel
+    """The trained model: DP, or the only model when DP is off."""
+    baseline: ExtractionModel | None
+    """The non-private baseline, trained on the same text."""
+    raw_baseline: ExtractionModel | None
+    """A non-private model trained on the raw text (audit.extraction_raw_baseline): the test's power."""
     seconds: float
     note: str

@@ -155,7 +155,8 @@ def exposure_audit(
         max_measurable=round(math.log2(len(canaries.references)), 4),
         skewnorm=[round(v, 6) for v in fitted],
         inserted_rows=sum(canaries.repetitions),
-        models=results,
+        model=results[0],
+        baseline=results[1] if len(results) > 1 else None,
         seconds=round(time.perf_counter() - started, 6),
         note=NOTE,
     )

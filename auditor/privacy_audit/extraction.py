@@ -26,6 +26,7 @@ from auditor.pii.entities import DIRECT_ENTITIES
 from auditor.tasks.base import Prepared
 from auditor.tasks.text_classification import TextData
 
+RAW = "non-private, raw text"
 MIN_VALUE_CHARS = 4
 """Shorter values (initials, a two-digit number) could be completed by chance."""
 BATCH = 64
@@ -185,6 +186,7 @@ def extraction_audit(
                 rate=round(k / n, 6) if n else 0.0,
                 rate_low=round(low, 6),
                 rate_high=round(high, 6),
+                records=n,
                 by_entity=dict(sorted(by_entity.items())),
             )
         )
@@ -192,7 +194,9 @@ def extraction_audit(
         records=len(records),
         candidates=candidates,
         by_entity=dict(sorted(Counter(r.entity for r in records).items())),
-        models=results,
+        model=results[0],
+        baseline=next((r for r in results[1:] if r.trained_on == results[0].trained_on), None),
+        raw_baseline=next((r for r in results[1:] if r.model == RAW), None),
         seconds=round(time.perf_counter() - started, 6),
         note=NOTE,
     )

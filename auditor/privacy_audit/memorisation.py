@@ -7,14 +7,14 @@ import copy
 from auditor.config import AuditConfig
 from auditor.evidence.memorisation import ExposureAudit, ExtractionAudit
 from auditor.privacy_audit.exposure import ExposureCanaries, exposure_audit
-from auditor.privacy_audit.extraction import RawSpans, extraction_audit
+from auditor.privacy_audit.extraction import RAW, RawSpans, extraction_audit
 from auditor.tasks.causal_lm import CausalLanguageModel, predicted
 from auditor.tasks.text_classification import encode
 from auditor.train.loop import train_baseline
 from auditor.train.metrics import task_score
 from auditor.train.stage import TrainArtifacts
 
-DP, BASELINE, RAW = "DP model", "non-private baseline", "non-private, raw text"
+DP, BASELINE = "DP model", "non-private baseline"
 
 
 def _raw_model(artifacts: TrainArtifacts, raw: RawSpans, config: AuditConfig, seed: int) -> object:

@@ -24,7 +24,7 @@ from auditor.tasks.text_classification import TextData, encode, joined_texts
 from auditor.train.preprocess import split_indices
 
 if TYPE_CHECKING:
-    from auditor.config import TrainConfig
+    from auditor.config import AuditConfig, TrainConfig
     from auditor.data import LoadedData
     from auditor.evidence import PiiSection
     from auditor.hf.checkpoint import Checkpoint
@@ -209,4 +209,24 @@ class CausalLanguageModel(Task):
     def wrong_targets(self, rng: np.random.Generator, targets: torch.Tensor, prepared: Prepared) -> torch.Tensor:
         raise InputError(
             "audit.canary_kind: mislabelled does not apply to causal-lm (a text has no label); use synthetic"
+        )
+
+
+def check_canary_length(config: AuditConfig) -> None:
+    """Before any stage: an exposure canary must fit in train.max_length tokens (InputError otherwise)."""
+    from auditor.config_lm import SECRET
+
+    exposure = config.audit.exposure
+    tokenizer, _ = CausalLanguageModel().tokenizer(config.train)
+    longest = max(
+        len(tokenizer(exposure.template.replace(SECRET, c * exposure.length), add_special_tokens=False)["input_ids"])
+        for c in exposure.alphabet
+    )
+    framed = longest + int(tokenizer.bos_token_id is not None or tokenizer.eos_token_id is not None) + int(
+        tokenizer.eos_token_id is not None
+    )
+    if framed > config.train.max_length:
+        raise InputError(
+            f"an exposure canary is {framed} tokens, longer than train.max_length ({config.train.max_length}): "
+            "shorten audit.exposure.template or raise train.max_length"
         )
