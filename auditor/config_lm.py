@@ -15,7 +15,7 @@ MIN_SPACE_FACTOR = 10
 
 
 class HfModel(_Strict):
-    """A Hugging Face model: a pretrained checkpoint in a local directory, or (causal-lm) a GPT-2 built from a config."""
+    """A Hugging Face model: a checkpoint in a local directory, or (causal-lm) a GPT-2 built from a config."""
 
     hf: str | None = Field(
         None, description="Directory with config.json, the weights and the tokenizer, relative to the config."

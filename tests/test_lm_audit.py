@@ -174,8 +174,13 @@ def test_checkpoint_that_is_not_a_causal_lm(lm_example: Path, text_example: Path
 
     path = lm_config(lm_example)
     config = load_config(path)
-    train = config.train.model_copy(update={"model": config.train.model.model_copy(  # type: ignore[union-attr]
-        update={"hf": str(text_example / "bert"), "hf_config": None, "tokenizer": None})})
+    train = config.train.model_copy(
+        update={
+            "model": config.train.model.model_copy(  # type: ignore[union-attr]
+                update={"hf": str(text_example / "bert"), "hf_config": None, "tokenizer": None}
+            )
+        }
+    )
     with pytest.raises(InputError, match="not a causal language model"):
         get_task("causal-lm").tokenizer(train)  # type: ignore[attr-defined]
 

@@ -77,7 +77,7 @@ class ExtractionAudit(Record):
     records: int
     """Training records tested, one span each."""
     candidates: int
-    """Training records with a usable span (before anonymisation), of which up to audit.extraction_records are tested."""
+    """Training records with a usable span before anonymisation; up to audit.extraction_records are tested."""
     by_entity: dict[str, int]
     """Records tested per entity type."""
     model: ExtractionModel

@@ -98,7 +98,7 @@ def check_causal(architectures: list[str], model_type: str, where: str) -> None:
         )
 
 
-def build_gpt2(settings: dict[str, Any], vocab_size: int, positions: int, special: dict[str, int | None]) -> Any:
+def build_gpt2(settings: dict[str, Any], vocab_size: int, positions: int, special: dict[str, Any]) -> Any:
     """A GPT-2 initialised from the current torch seed, head untied from the start."""
     from transformers import GPT2Config, GPT2LMHeadModel
 

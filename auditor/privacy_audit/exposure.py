@@ -91,8 +91,8 @@ def fit_skewnorm(references: np.ndarray) -> tuple[float, float, float]:
 def exposure_extrapolation(canary: np.ndarray, params: tuple[float, float, float]) -> np.ndarray:
     """-log2 of the fitted skew-normal's CDF at each canary's log-perplexity (computed in logs: no underflow)."""
     shape, loc, scale = params
-    exposure: np.ndarray = -skewnorm.logcdf(canary, shape, loc, scale) / math.log(2)
-    return np.maximum(exposure, 0.0)
+    exposure: np.ndarray = np.maximum(-skewnorm.logcdf(canary, shape, loc, scale) / math.log(2), 0.0)
+    return exposure
 
 
 @torch.no_grad()

@@ -115,7 +115,7 @@ def greedy_batch(
 
     A prompt decoded past its own record's budget (the batch decodes its longest budget) stays at the last
     position the model knows; only its first budgeted tokens are compared."""
-    inner = model.model  # type: ignore[union-attr]
+    inner: Any = model.model
     device = next(model.parameters()).device
     width = max(len(p) for p in prompts)
     ids = torch.full((len(prompts), width), pad, dtype=torch.long)
@@ -137,7 +137,8 @@ def greedy_batch(
         step = token
         mask = torch.cat([mask, torch.ones_like(token)], dim=1)
         positions = (positions[:, -1:] + 1).clamp(max=positions_limit - 1)
-    return torch.cat(out, dim=1).cpu().tolist()  # type: ignore[no-any-return]
+    tokens: list[list[int]] = torch.cat(out, dim=1).cpu().tolist()
+    return tokens
 
 
 def reproduced(model: torch.nn.Module, records: list[Prompted], text: TextData) -> list[bool]:

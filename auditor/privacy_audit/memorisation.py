@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
+from torch import nn
+
+from auditor import stage_names as names
 from auditor.config import AuditConfig
 from auditor.evidence.memorisation import ExposureAudit, ExtractionAudit
 from auditor.privacy_audit.exposure import ExposureCanaries, exposure_audit
@@ -17,7 +22,7 @@ from auditor.train.stage import TrainArtifacts
 DP, BASELINE = "DP model", "non-private baseline"
 
 
-def _raw_model(artifacts: TrainArtifacts, raw: RawSpans, config: AuditConfig, seed: int) -> object:
+def _raw_model(artifacts: TrainArtifacts, raw: RawSpans, config: AuditConfig, seed: int) -> nn.Module:
     """A non-private model trained like the baseline, on the raw (not anonymised) training rows."""
     task, prepared = artifacts.task, artifacts.prepared
     assert isinstance(task, CausalLanguageModel) and prepared.train_index is not None
@@ -48,7 +53,9 @@ def memorisation_audits(
     config: AuditConfig,
     seed: int,
     anonymised: bool,
+    track: Callable[[str], AbstractContextManager[None]],
 ) -> tuple[ExposureAudit | None, ExtractionAudit | None]:
+    """Exposure and extraction on the trained models, each in its own energy phase."""
     task = artifacts.task
     if not isinstance(task, CausalLanguageModel):
         return None, None
@@ -58,12 +65,15 @@ def memorisation_audits(
         models.append((BASELINE, artifacts.baseline))
     exposure = None
     if canaries is not None:
-        exposure = exposure_audit(task, artifacts.prepared, canaries, config.audit.exposure, models)
+        with track(names.AUDIT_EXPOSURE):
+            exposure = exposure_audit(task, artifacts.prepared, canaries, config.audit.exposure, models)
     extraction = None
     if raw is not None and config.audit.extraction_records > 0:
         trained_on = "anonymised text" if anonymised else "raw text"
         runs = [(name, trained_on, model) for name, model in models]
         if config.audit.extraction_raw_baseline:
-            runs.append((RAW, "raw text", _raw_model(artifacts, raw, config, seed)))  # type: ignore[arg-type]
-        extraction = extraction_audit(raw, artifacts.prepared, config.audit.extraction_records, seed, runs)
+            with track(names.AUDIT_RAW_BASELINE):
+                runs.append((RAW, "raw text", _raw_model(artifacts, raw, config, seed)))
+        with track(names.AUDIT_EXTRACTION):
+            extraction = extraction_audit(raw, artifacts.prepared, config.audit.extraction_records, seed, runs)
     return exposure, extraction

@@ -45,7 +45,7 @@ class AuditStage(Stage):
         anonymised = "raw_spans" in ctx.scratch
         raw = ctx.scratch.get("raw_spans") or _scan_raw(ctx)
         found_exposure, extraction = memorisation_audits(
-            ctx.scratch[names.TRAIN], exposure, raw, ctx.config, ctx.seed, anonymised
+            ctx.scratch[names.TRAIN], exposure, raw, ctx.config, ctx.seed, anonymised, ctx.meter.track
         )
         return section.model_copy(update={"exposure": found_exposure, "extraction": extraction})
 

@@ -222,8 +222,10 @@ def check_canary_length(config: AuditConfig) -> None:
         len(tokenizer(exposure.template.replace(SECRET, c * exposure.length), add_special_tokens=False)["input_ids"])
         for c in exposure.alphabet
     )
-    framed = longest + int(tokenizer.bos_token_id is not None or tokenizer.eos_token_id is not None) + int(
-        tokenizer.eos_token_id is not None
+    framed = (
+        longest
+        + int(tokenizer.bos_token_id is not None or tokenizer.eos_token_id is not None)
+        + int(tokenizer.eos_token_id is not None)
     )
     if framed > config.train.max_length:
         raise InputError(
