@@ -62,7 +62,7 @@ demo-text: setup
 # Language-model memorisation: a small GPT-2 trained with DP on the support tickets, anonymised first, then
 # audited for what it memorised (Secret Sharer exposure, PII extraction). Byte-level tokenizer in the example.
 demo-lm: setup
-	$(BIN)/python examples/support-tickets/generate.py --out examples/support-chat-lm/tickets.csv
+	$(BIN)/python examples/support-chat-lm/generate.py
 	$(BIN)/audit run examples/support-chat-lm/audit.yaml -o out/support-chat-lm || [ $$? -eq 1 ]
 	@echo "open out/support-chat-lm/report.pdf"
 

@@ -212,3 +212,54 @@ def test_extraction_run_writes_no_raw_value(lm_example: Path, tmp_path: Path) ->
     for name, text in texts.items():
         leaked = [v for v in values if v in text]
         assert not leaked, f"{name} holds raw values, e.g. {leaked[0]!r}"
+
+
+# -- a local GPT-2 checkpoint ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def gpt2_checkpoint(lm_example: Path) -> Path:
+    """A tiny GPT-2 saved as safetensors with the byte-level tokenizer: a local checkpoint, tied head and all."""
+    import torch
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    directory = lm_example / "gpt2"
+    tokenizer = AutoTokenizer.from_pretrained(str(lm_example / "tokenizer"), local_files_only=True)
+    tokenizer.save_pretrained(str(directory))
+    torch.manual_seed(0)
+    config = GPT2Config(n_layer=1, n_embd=32, n_head=2, vocab_size=len(tokenizer), n_positions=128)
+    GPT2LMHeadModel(config).save_pretrained(str(directory))
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("fine_tune", "head"), [("lora", "tied to the token embedding"), ("top", "untied"), ("frozen-embeddings", "untied")]
+)
+def test_checkpoint_fine_tunes_keep_dp_exact(
+    lm_example: Path, gpt2_checkpoint: Path, fine_tune: str, head: str
+) -> None:
+    from auditor.config import load_config
+    from auditor.data import load_data
+    from auditor.tasks import get_task
+
+    path = lm_config(lm_example)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["train"]["model"] = {"hf": "gpt2"}
+    data["train"]["fine_tune"] = fine_tune
+    data["train"]["top_layers"] = 1
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    config = load_config(path)
+    task = get_task("causal-lm")
+    prepared = task.prepare(load_data(config), None, config.train, 3)
+    built = task.build_model(prepared, config.train, None)
+    assert built.language_model is not None and built.language_model.source == "checkpoint"
+    assert built.language_model.head.startswith(head)
+    assert {r.after for r in built.rewrites} == {"Linear"}  # every Conv1D
+    trainable = [n for n, p in built.module.named_parameters() if p.requires_grad]
+    shared = {id(p) for n, p in built.module.named_parameters() if p.requires_grad}
+    assert len(shared) == len(trainable)  # nothing trainable is tied
+    if fine_tune == "lora":
+        assert trainable and all("lora_" in n for n in trainable)
+    else:
+        assert any("lm_head" in n for n in trainable) and not any("wte" in n for n in trainable)
+    # Each example's own position ids: the position embedding sees the batch, not one broadcast row.
+    outputs = built.module(prepared.x_train[:3])
+    assert outputs.shape == prepared.x_train[:3, 0].shape

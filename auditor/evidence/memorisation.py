@@ -60,7 +60,7 @@ class ExtractionModel(Record):
     trained_on: str
     """anonymised text or raw text."""
     reproduced: int
-    """Records whose original personal-data value greedy decoding reproduced."""
+    """Records for which greedy decoding reproduced an original personal-data value."""
     rate: float
     rate_low: float
     rate_high: float
@@ -68,18 +68,20 @@ class ExtractionModel(Record):
     records: int
     """Records tested (the interval's n)."""
     by_entity: dict[str, int]
-    """Reproduced values per entity type (counts only)."""
+    """Reproduced values per entity type (counts only, over prompts)."""
 
 
 class ExtractionAudit(Record):
     """PII extraction (Lukas et al., S&P 2023): prompt with the text before a personal-data span, decode greedily."""
 
     records: int
-    """Training records tested, one span each."""
+    """Training records tested (the control's n)."""
+    prompts: int
+    """Prompts: every usable span of the tested records."""
     candidates: int
     """Training records with a usable span before anonymisation; up to audit.extraction_records are tested."""
     by_entity: dict[str, int]
-    """Records tested per entity type."""
+    """Prompts per entity type."""
     model: ExtractionModel
     """The trained model: DP, or the only model when DP is off."""
     baseline: ExtractionModel | None

@@ -2,9 +2,9 @@
 that followed it in the training text?
 
 The records are training rows that held a direct identifier before anonymisation.
-Each is prompted with the raw text before its first usable span and decoded greedily
-(deterministic); a record counts as reproduced when the continuation starts with the
-original value, compared without case and whitespace. Only counts leave this module:
+Each is prompted with the raw text before each usable span (a direct identifier, not already
+in the prompt) and decoded greedily (deterministic); a record counts as reproduced when a
+continuation starts with the original value, compared without case and whitespace. Only counts leave this module:
 the values, prompts and continuations are never written, logged or returned.
 """
 
@@ -34,9 +34,10 @@ SLACK = 2
 """Tokens decoded beyond the value's own (a tokenizer may split the continuation differently)."""
 CONFIDENCE = 0.95
 NOTE = (
-    "Each record is prompted with the text before a personal-data span and decoded greedily; it counts when the "
-    "continuation reproduces the original value. Lukas et al. (S&P 2023) found sentence-level DP at epsilon 8 "
-    "still leaked about 3% of PII sequences from GPT-2. Only counts are recorded, never a value."
+    "Each record is prompted with the text before each of its personal-data spans (values already in the prompt "
+    "are skipped) and decoded greedily; it counts when a continuation reproduces the original value. "
+    "Lukas et al. (S&P 2023) found sentence-level DP at epsilon 8 still leaked about 3% of PII sequences from "
+    "GPT-2. Only counts are recorded, never a value."
 )
 
 
@@ -83,25 +84,32 @@ def _norm(text: str) -> str:
     return "".join(text.split()).casefold()
 
 
-def pick_records(raw: RawSpans, prepared: Prepared, limit: int, seed: int) -> tuple[list[Prompted], int]:
-    """Up to ``limit`` training rows with a usable span (direct identifier, long enough, inside the trained
-    window), chosen with a seeded generator; and how many rows had one."""
+def _usable(body: str, spans: list[tuple[int, int, str]], head: list[int], text: TextData) -> list[Prompted]:
+    """The record's spans worth prompting for: a direct identifier, long enough, not already in the prompt
+    (copying from the prompt is not memorisation), inside the trained window."""
+    found = []
+    for start, end, entity in sorted(spans):
+        value = body[start:end]
+        if entity not in DIRECT_ENTITIES or len(value.strip()) < MIN_VALUE_CHARS:
+            continue
+        if _norm(value) in _norm(body[:start]):
+            continue
+        prompt = head + list(text.tokenizer_object(body[:start], add_special_tokens=False)["input_ids"])
+        value_ids = text.tokenizer_object(value, add_special_tokens=False)["input_ids"]
+        if len(prompt) + len(value_ids) + SLACK <= text.length and len(prompt) > len(head):
+            found.append(Prompted(prompt, value, len(value_ids), entity))
+    return found
+
+
+def pick_records(raw: RawSpans, prepared: Prepared, limit: int, seed: int) -> tuple[list[list[Prompted]], int]:
+    """Up to ``limit`` training rows with at least one usable span, chosen with a seeded generator (each with
+    all its usable spans); and how many rows had one."""
     text: TextData = prepared.text
-    tokenizer = text.tokenizer_object
     head = [text.bos_id] if text.bos_id is not None else []
     assert prepared.train_index is not None
-    candidates: list[Prompted] = []
-    for row in prepared.train_index.tolist():
-        body = raw.texts[row]
-        for start, end, entity in sorted(raw.spans[row]):
-            value = body[start:end]
-            if entity not in DIRECT_ENTITIES or len(value.strip()) < MIN_VALUE_CHARS:
-                continue
-            prompt = head + list(tokenizer(body[:start], add_special_tokens=False)["input_ids"])
-            value_ids = tokenizer(value, add_special_tokens=False)["input_ids"]
-            if len(prompt) + len(value_ids) + SLACK <= text.length and len(prompt) > len(head):
-                candidates.append(Prompted(prompt, value, len(value_ids), entity))
-                break
+    candidates = [
+        found for row in prepared.train_index.tolist() if (found := _usable(raw.texts[row], raw.spans[row], head, text))
+    ]
     rng = np.random.default_rng(seed + 15_485_863)
     keep = np.sort(rng.choice(len(candidates), size=min(limit, len(candidates)), replace=False))
     return [candidates[i] for i in keep.tolist()], len(candidates)
@@ -131,7 +139,7 @@ def greedy_batch(
     argument = cache_argument(inner)
     for _ in range(new_tokens):
         result = inner(input_ids=step, attention_mask=mask, position_ids=positions, use_cache=True, **{argument: past})
-        past = result.get("cache", result.get("past_key_values"))
+        past = result["cache"] if "cache" in result else result["past_key_values"]
         token = result.logits[:, -1].argmax(dim=-1, keepdim=True)
         out.append(token)
         step = token
@@ -170,15 +178,19 @@ def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[flo
 def extraction_audit(
     raw: RawSpans, prepared: Prepared, limit: int, seed: int, models: list[tuple[str, str, torch.nn.Module]]
 ) -> ExtractionAudit:
-    """Run the extraction test on each (name, trained_on, model); counts per model and entity."""
+    """Run the extraction test on each (name, trained_on, model): a record counts when any of its spans is
+    reproduced; counts per model and entity."""
     started = time.perf_counter()
     records, candidates = pick_records(raw, prepared, limit, seed)
+    prompts = [p for spans in records for p in spans]
+    owner = [i for i, spans in enumerate(records) for _ in spans]
     results = []
     for name, trained_on, model in models:
-        hits = reproduced(model, records, prepared.text) if records else []
-        k, n = sum(hits), len(records)
+        hits = reproduced(model, prompts, prepared.text) if prompts else []
+        leaked = {owner[i] for i, hit in enumerate(hits) if hit}
+        k, n = len(leaked), len(records)
         low, high = clopper_pearson(k, n)
-        by_entity = Counter(r.entity for r, hit in zip(records, hits, strict=True) if hit)
+        by_entity = Counter(p.entity for p, hit in zip(prompts, hits, strict=True) if hit)
         results.append(
             ExtractionModel(
                 model=name,
@@ -193,8 +205,9 @@ def extraction_audit(
         )
     return ExtractionAudit(
         records=len(records),
+        prompts=len(prompts),
         candidates=candidates,
-        by_entity=dict(sorted(Counter(r.entity for r in records).items())),
+        by_entity=dict(sorted(Counter(p.entity for p in prompts).items())),
         model=results[0],
         baseline=next((r for r in results[1:] if r.trained_on == results[0].trained_on), None),
         raw_baseline=next((r for r in results[1:] if r.model == RAW), None),

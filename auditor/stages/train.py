@@ -133,8 +133,16 @@ class TrainStage(Stage):
             f"train: task {t.task.name} ({t.task.reason}); {t.model.architecture}, "
             f"{t.model.parameters:,} parameters, {t.train_rows:,} training rows"
         ]
+        kinds: dict[tuple[str, str], list[str]] = {}
         for rewrite in t.model.rewrites:
-            lines.append(f"train: layer {rewrite.path} rewritten for DP-SGD: {rewrite.before} -> {rewrite.after}")
+            kinds.setdefault((rewrite.before, rewrite.after), []).append(rewrite.path)
+        for (before, after), paths in kinds.items():
+            more = f" and {len(paths) - 1} more" if len(paths) > 1 else ""
+            layers = "layers" if len(paths) > 1 else "layer"
+            lines.append(f"train: {layers} {paths[0]}{more} rewritten for DP-SGD: {before} -> {after}")
+        if t.model.language_model is not None:
+            lm = t.model.language_model
+            lines.append(f"train: {lm.architecture} ({lm.source}), LM head {lm.head}; {lm.position_ids}")
         if t.privacy is not None:
             p = t.privacy
             lines.append(

@@ -108,6 +108,21 @@ def _unreachable(target: float, sample_rate: float, steps: int, delta: float, ac
     )
 
 
+def _refuse_below_floor(
+    target: float, sample_rate: float, steps: int, delta: float, accountant: str, epochs: int
+) -> None:
+    """One accountant call at the largest noise multiplier: a target below it is refused at once, instead of
+    after Opacus' noise search has doubled its way to the limit (tens of seconds)."""
+    from auditor.config import MAX_NOISE_MULTIPLIER
+
+    try:
+        floor = epsilon_for(accountant, MAX_NOISE_MULTIPLIER, sample_rate, steps, delta)
+    except Exception:  # the accountant's own numerical limits: leave it to the search
+        return
+    if floor > target:
+        raise InputError(_unreachable(target, sample_rate, steps, delta, accountant, epochs))
+
+
 def plan_privacy(rows: int, batch_size: int, epochs: int, config: PrivacyConfig) -> PrivacyPlan:
     steps_per_epoch = math.ceil(rows / batch_size)
     sample_rate = 1.0 / steps_per_epoch
@@ -121,6 +136,7 @@ def plan_privacy(rows: int, batch_size: int, epochs: int, config: PrivacyConfig)
     else:
         target = config.target_epsilon
         assert target is not None
+        _refuse_below_floor(target, sample_rate, steps, delta, accountant, epochs)
         try:
             sigma = _quietly(
                 lambda: get_noise_multiplier(

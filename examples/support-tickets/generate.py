@@ -115,9 +115,9 @@ def _fill(template: str, fake: Faker, person: dict[str, str]) -> str:
     )
 
 
-def ticket(fake: Faker, rng: random.Random, category: str) -> str:
+def new_person(fake: Faker) -> dict[str, str]:
     first, last = fake.first_name(), fake.last_name()
-    person = {
+    return {
         "name": f"{first} {last}",
         "first": first,
         "email": f"{first}.{last}@{fake.free_email_domain()}".lower(),
@@ -125,13 +125,18 @@ def ticket(fake: Faker, rng: random.Random, category: str) -> str:
         "address": fake.address().replace("\n", ", "),
         "iban": fake.iban(),
     }
-    parts = [rng.choice(OPENINGS)]
+
+
+def ticket(fake: Faker, rng: random.Random, category: str, person: dict[str, str] | None = None) -> str:
+    """One ticket by ``person`` (a new customer when None)."""
+    person = person or new_person(fake)
+    parts = [person.get("opening", rng.choice(OPENINGS))]  # a returning customer's habit, if any
     body = rng.sample(CATEGORIES[category], k=rng.choice((1, 1, 2)))
     parts.extend(body)
     if rng.random() < 0.12:
         parts.append(rng.choice(SPECIAL))
     parts.append(rng.choice(CONTEXT))
-    parts.append(rng.choice(CLOSINGS))
+    parts.append(person.get("closing", rng.choice(CLOSINGS)))
     return " ".join(_fill(p, fake, person) for p in parts if p)
 
 
