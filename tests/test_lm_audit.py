@@ -3,6 +3,7 @@ controls, bad input, and an end-to-end run whose outputs hold no raw personal-da
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
@@ -116,15 +117,19 @@ def test_extraction_control_decides_on_its_interval(reproduced: int, records: in
 # -- bad input and the end-to-end run ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lm_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """240 generated tickets, the example's byte-level tokenizer, a 1-layer GPT-2 from a config."""
-    sys.path.insert(0, str(REPO / "examples" / "support-tickets"))
-    from generate import generate, write
-
+    """160 tickets from the LM example's generator, its byte-level tokenizer, a 1-layer GPT-2 from a config."""
     sys.path.insert(0, str(REPO / "examples" / "support-chat-lm"))
     from make_tokenizer import byte_tokenizer
 
+    spec = importlib.util.spec_from_file_location(
+        "chat_generate", REPO / "examples" / "support-chat-lm" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    chat = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(chat)
+
     directory = tmp_path_factory.mktemp("lm")
-    write(directory / "tickets.csv", generate(240, seed=9))
+    chat.write(directory / "tickets.csv", chat.generate(160, 40, seed=9))
     byte_tokenizer().save_pretrained(str(directory / "tokenizer"))
     return directory
 
@@ -139,16 +144,16 @@ def lm_config(directory: Path, **audit: Any) -> Path:
             "task": "causal-lm",
             "model": {"hf_config": {"n_layer": 1, "n_embd": 32, "n_head": 2}, "tokenizer": "tokenizer"},
             "max_length": 96,
-            "epochs": 2,
-            "batch_size": 48,
+            "epochs": 1,
+            "batch_size": 32,
             "optimizer": "adam",
             "learning_rate": 0.01,
             "privacy": {"target_epsilon": 8.0},
         },
         "audit": {
-            "canaries": 20,
-            "exposure": {"references": 300, "canaries_per_repetition": 2, "repetitions": [1, 4]},
-            "extraction_records": 40,
+            "canaries": 10,
+            "exposure": {"references": 200, "canaries_per_repetition": 2, "repetitions": [1, 4]},
+            "extraction_records": 30,
             "extraction_raw_baseline": True,
             **audit,
         },
@@ -202,7 +207,7 @@ def test_extraction_run_writes_no_raw_value(lm_example: Path, tmp_path: Path) ->
     # The raw values the extraction test prompted for: every email and every introduced name.
     raw = (lm_example / "tickets.csv").read_text(encoding="utf-8")
     values = set(re.findall(r"[\w.]+@[\w.]+\.\w+", raw)) | set(re.findall(r"my name is ([A-Z]\w+ [A-Z][\w-]+)", raw))
-    assert len(values) > 50
+    assert len(values) > 20
     texts = {"stdout": run.stdout, "stderr": run.stderr}
     for path in out.iterdir():
         if path.suffix != ".pdf":
@@ -263,3 +268,49 @@ def test_checkpoint_fine_tunes_keep_dp_exact(
     # Each example's own position ids: the position embedding sees the batch, not one broadcast row.
     outputs = built.module(prepared.x_train[:3])
     assert outputs.shape == prepared.x_train[:3, 0].shape
+
+
+def test_extraction_finds_values_a_model_memorised(lm_example: Path) -> None:
+    """The test has power: a model trained to memorise a few raw tickets gives their values back, and the
+    evidence it writes holds counts only."""
+    import dataclasses
+
+    import torch
+
+    from auditor.config import load_config
+    from auditor.data import load_data
+    from auditor.pii.scanner import Scanner
+    from auditor.privacy_audit.extraction import RawSpansBuilder, extraction_audit
+    from auditor.tasks import get_task
+    from auditor.train.loop import train_baseline
+
+    config = load_config(lm_config(lm_example))
+    train = config.train.model_copy(update={"epochs": 300, "batch_size": 16, "learning_rate": 0.003})
+    data = load_data(config)
+    data = dataclasses.replace(data, frame=data.frame.iloc[:16].reset_index(drop=True))
+    texts = data.frame["text"].astype(str).tolist()
+    builder = RawSpansBuilder(len(texts))
+    builder.add(data.frame["text"], Scanner(config.pii).text_spans("text", texts))
+    task = get_task("causal-lm")
+    prepared = task.prepare(data, None, train, 0)
+    torch.manual_seed(0)
+    model = task.build_model(prepared, train, None).module
+    untrained = extraction_audit(builder.build(), prepared, 50, 0, [("untrained", "raw text", model)])
+    trained = train_baseline(
+        model,
+        prepared.x_train,
+        prepared.y_train,
+        prepared.x_test,
+        prepared.y_test,
+        train,
+        0,
+        loss_fn=task.loss,
+        score=lambda _m: 0.0,
+    ).model
+    found = extraction_audit(builder.build(), prepared, 50, 0, [("memorised", "raw text", trained)])
+    assert untrained.model.reproduced == 0
+    assert found.records >= 4 and found.model.reproduced >= found.records // 2
+    dumped = found.model_dump_json()
+    raw = builder.build()
+    values = [raw.texts[row][a:b] for row, spans in enumerate(raw.spans) for a, b, _ in spans if b - a >= 6]
+    assert values and not [v for v in values if v in dumped]

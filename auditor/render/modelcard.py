@@ -10,6 +10,9 @@ from auditor.evidence import Evidence, TrainingSection
 from auditor.render.base import RenderContext, Renderer, register
 from auditor.render.fmt import energy, mass, num, pct
 
+HUB_PIPELINE_TAGS = {"causal-lm": "text-generation"}
+"""Task names that differ from the Hub's pipeline tags (the others match one already)."""
+
 
 def card_metadata(ev: Evidence) -> dict[str, Any]:
     t = ev.training
@@ -36,7 +39,7 @@ def card_metadata(ev: Evidence) -> dict[str, Any]:
     if dataset:
         meta["datasets"] = [dataset]
     if t is not None:
-        meta["pipeline_tag"] = t.task.name
+        meta["pipeline_tag"] = HUB_PIPELINE_TAGS.get(t.task.name, t.task.name)
         meta["model-index"] = [_model_index(ev, t, dataset or "unknown")]
     if ev.energy is not None:
         e = ev.energy
