@@ -14,13 +14,17 @@ class ExposureRow(Record):
     repetitions: int
     """How many times each of these canaries was inserted into the training text."""
     canaries: int
+    """Canaries inserted this many times."""
     exposures: list[float]
     """Interpolated exposure of each canary (bits): log2(references) - log2(rank), rank 1 = most likely."""
     max_exposure: float
+    """The largest interpolated exposure among these canaries (what GDPR-MEM-001 checks)."""
     mean_exposure: float
+    """Their mean interpolated exposure."""
     extrapolated: list[float]
     """Extrapolated exposure of each canary (bits): -log2 of the skew-normal CDF fitted to the references."""
     max_extrapolated: float
+    """The largest extrapolated exposure among these canaries."""
     ranked_first: int
     """Canaries the model finds more likely than every reference."""
 
@@ -29,6 +33,7 @@ class ExposureModel(Record):
     model: str
     """DP model, non-private baseline."""
     rows: list[ExposureRow]
+    """One row per repetition count."""
 
 
 class ExposureAudit(Record):
@@ -49,9 +54,11 @@ class ExposureAudit(Record):
     model: ExposureModel
     """The trained model: DP, or the only model when DP is off."""
     baseline: ExposureModel | None
+    """The non-private baseline, trained on the same text and canaries."""
     seconds: float
     """Scoring time (all models, canaries and references)."""
     note: str
+    """How to read exposure."""
 
 
 class ExtractionModel(Record):
@@ -62,9 +69,11 @@ class ExtractionModel(Record):
     reproduced: int
     """Records for which greedy decoding reproduced an original personal-data value."""
     rate: float
+    """reproduced / records."""
     rate_low: float
+    """Lower end of the Clopper-Pearson 95% interval."""
     rate_high: float
-    """Clopper-Pearson 95% interval of the rate."""
+    """Upper end of the Clopper-Pearson 95% interval."""
     records: int
     """Records tested (the interval's n)."""
     by_entity: dict[str, int]
@@ -89,4 +98,6 @@ class ExtractionAudit(Record):
     raw_baseline: ExtractionModel | None
     """A non-private model trained on the raw text (audit.extraction_raw_baseline): the test's power."""
     seconds: float
+    """Prompting time (all models)."""
     note: str
+    """How the test works, and the literature's reference figure."""

@@ -308,9 +308,13 @@ class LanguageModel(Record):
     architecture: str
     """The transformers class, e.g. GPT2LMHeadModel."""
     layers: int
+    """Transformer blocks."""
     hidden_size: int
+    """Width of the hidden states."""
     heads: int
+    """Attention heads per block."""
     vocab_size: int
+    """Tokens in the tokenizer's vocabulary (the embedding and head size)."""
     positions: int
     """Token positions the model was built for (n_positions)."""
     tokenizer_path: str
