@@ -71,7 +71,7 @@ def memorisation_audits(
     if raw is not None and config.audit.extraction_records > 0:
         trained_on = "anonymised text" if anonymised else "raw text"
         runs = [(name, trained_on, model) for name, model in models]
-        if config.audit.extraction_raw_baseline:
+        if config.audit.extraction_raw_baseline and anonymised:  # without anonymisation the baseline is that model
             with track(names.AUDIT_RAW_BASELINE):
                 runs.append((RAW, "raw text", _raw_model(artifacts, raw, config, seed)))
         with track(names.AUDIT_EXTRACTION):
