@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -17,6 +19,7 @@ from auditor.pii.fast import FAST_RECOGNIZERS, iban_ok, luhn_ok, nhs_ok, phone_o
 from auditor.pii.findings import Finding
 from auditor.pii.kanon import k_anonymity
 from auditor.pii.masking import mask
+from auditor.pii.partitioned import scan_dataset
 from auditor.pii.profile import classify
 from auditor.pii.scanner import Scanner
 
@@ -203,10 +206,44 @@ def test_dask_engine_matches_the_local_engine(tmp_path: Path) -> None:
         return out
 
     local = run(InlineRunner())
+    local_section = Scanner(PiiConfig()).scan(get_loader(path).iter_text_chunks(path, ReadOptions(chunk_rows=40)))
+    parquet = tmp_path / "data.parquet"
+    frame.astype("str").to_parquet(parquet, row_group_size=37, index=False)  # several row groups
+    csv_dir = tmp_path / "parts"
+    csv_dir.mkdir()
+    for i, start in enumerate(range(0, len(frame), 50)):
+        frame.iloc[start : start + 50].to_csv(csv_dir / f"part-{i:02d}.csv", index=False)
     dask = DaskRunner(2, None)
     try:
         assert dask.workers == 2
         distributed = run(dask)
+        for source in (parquet, csv_dir):
+            loader = get_loader(source)
+            read: list[int] = []
+            original = type(loader).iter_text_chunks
+
+            def counted(
+                self: object, p: Path, o: ReadOptions, original: Any = original, read: list[int] = read
+            ) -> Iterator[pd.DataFrame]:
+                for chunk in original(self, p, o):
+                    read.append(len(chunk))
+                    yield chunk
+
+            found: list[Finding] = []
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(type(loader), "iter_text_chunks", counted)
+                section = scan_dataset(
+                    Scanner(PiiConfig(), runner=dask), loader, source, ReadOptions(chunk_rows=40), found.extend
+                )
+            assert len(loader.partitions(source)) >= 3
+            assert read == [40], f"the client read {read} rows: only the first chunk, to profile, is allowed"
+            assert found == local, f"{source.name}: the workers' findings differ from the local scan's"
+            assert section.columns == local_section.columns and section.k_anonymity == local_section.k_anonymity
+            assert (section.rows_scanned, section.rows_with_pii) == (
+                local_section.rows_scanned,
+                local_section.rows_with_pii,
+            )
+            assert section.scan.engine == "dask"
     finally:
         dask.close()
     assert distributed == local and len(local) > ROWS

@@ -63,9 +63,10 @@ def scan_command(
 
     if legacy_format is not None:
         output_format = deprecated_format(legacy_format, "scan")
-    from auditor.data import ReadOptions, get_loader, masked_chunks
+    from auditor.data import ReadOptions, get_loader
     from auditor.pii.findings import FindingsWriter
     from auditor.pii.parallel import make_runner
+    from auditor.pii.partitioned import scan_dataset
     from auditor.pii.presidio_engine import check_model_installed
     from auditor.pii.scanner import Scanner
 
@@ -99,12 +100,11 @@ def scan_command(
     try:
         scanner = Scanner(pii, runner=runner)
         progress.begin("scan", unit="rows")
-        chunks = masked_chunks(loader.iter_text_chunks(data, options))
         if findings is not None:
             with FindingsWriter(findings) as writer:
-                section = checked(scanner.scan(chunks, writer.write, progress.advance))
+                section = checked(scan_dataset(scanner, loader, data, options, writer.write, progress.advance))
         else:
-            section = checked(scanner.scan(chunks, None, progress.advance))
+            section = checked(scan_dataset(scanner, loader, data, options, None, progress.advance))
         progress.end("ok")
     finally:
         runner.close()

@@ -31,6 +31,14 @@ class ReadOptions:
     chunk_rows: int = 20_000
 
 
+@dataclass(frozen=True)
+class Partition:
+    """A part of a dataset a worker can read on its own: a file, or one row group of a Parquet file."""
+
+    file: str
+    row_group: int | None = None
+
+
 class Loader(ABC):
     """Reads one dataset format."""
 
@@ -44,6 +52,14 @@ class Loader(ABC):
     @abstractmethod
     def iter_text_chunks(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
         """The dataset as ``str`` columns (missing values stay missing), ``chunk_rows`` rows at a time."""
+
+    def partitions(self, path: Path) -> list[Partition]:
+        """The parts, in the order iter_text_chunks reads them; empty when this format cannot be split."""
+        return []
+
+    def iter_partition(self, partition: Partition, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        """One partition's rows as text, in chunks (each partition's limits checked on its own)."""
+        raise NotImplementedError(f"{self.name} datasets cannot be read by partition")
 
 
 LOADERS: dict[str, Loader] = {}

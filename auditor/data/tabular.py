@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from auditor._io import parse_json
-from auditor.data.base import Loader, ReadOptions, check_limits, data_files, register
+from auditor.data.base import Loader, Partition, ReadOptions, check_limits, data_files, register
 from auditor.errors import InputError
 
 
@@ -36,7 +36,20 @@ def _check_binary(path: Path) -> None:
         raise InputError("looks like a binary file (NUL bytes), not text data", where=str(path))
 
 
-class CsvLoader(Loader):
+class _ByFile:
+    """Partitions of a directory of text files: one per file, in reading order."""
+
+    suffixes: tuple[str, ...]
+
+    def partitions(self, path: Path) -> list[Partition]:
+        return [Partition(str(file)) for file in _files(path, self.suffixes)]
+
+    def iter_partition(self, partition: Partition, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        loader: Any = self
+        yield from loader.iter_text_chunks(Path(partition.file), options)
+
+
+class CsvLoader(_ByFile, Loader):
     name = "csv"
     suffixes = (".csv", ".tsv")
 
@@ -130,8 +143,27 @@ class ParquetLoader(Loader):
         for chunk in self._batches(path, options):
             yield _as_text(chunk)
 
+    def partitions(self, path: Path) -> list[Partition]:
+        """One per row group, read from the files' footers only."""
+        return [
+            Partition(str(file), group)
+            for file in _files(path, self.suffixes)
+            for group in range(self._open(file).metadata.num_row_groups)
+        ]
 
-class JsonLinesLoader(Loader):
+    def iter_partition(self, partition: Partition, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        file = Path(partition.file)
+        handle = self._open(file)
+        groups = [partition.row_group] if partition.row_group is not None else None
+        offset = decoded = 0
+        for batch in handle.iter_batches(batch_size=options.chunk_rows, row_groups=groups):
+            chunk = batch.to_pandas()
+            decoded = check_limits(chunk, file, options, offset, decoded)
+            offset += len(chunk)
+            yield _as_text(chunk)
+
+
+class JsonLinesLoader(_ByFile, Loader):
     name = "jsonl"
     suffixes = (".jsonl", ".ndjson")
 

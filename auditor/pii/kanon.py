@@ -1,8 +1,9 @@
 """k-anonymity over quasi-identifiers, counted chunk by chunk.
 
 Each row's quasi-identifier tuple is hashed to 64 bits (pandas' stable row
-hash), so memory is 8 bytes a row rather than a dictionary of value tuples;
-group sizes come from counting equal hashes at the end. Only group sizes
+hash); each chunk keeps its distinct hashes with their counts, so memory follows
+the groups rather than the rows, and parts scanned elsewhere merge by adding
+counts. Group sizes come from summing equal hashes at the end. Only group sizes
 leave this module: the report shows how small the smallest groups are, never
 which values form them.
 """
@@ -23,18 +24,27 @@ class KAnonymityCounter:
         self.source = source
         self.threshold = threshold
         self._hashes: list[np.ndarray] = []
+        self._counts: list[np.ndarray] = []
 
     def add(self, chunk: pd.DataFrame) -> None:
         if not self.quasi_identifiers:
             return
         keys = chunk[self.quasi_identifiers].astype("str").fillna(MISSING)
-        self._hashes.append(pd.util.hash_pandas_object(keys, index=False).to_numpy())
+        hashes, counts = np.unique(pd.util.hash_pandas_object(keys, index=False).to_numpy(), return_counts=True)
+        self._hashes.append(hashes)
+        self._counts.append(counts)
+
+    def merge(self, other: KAnonymityCounter) -> None:
+        """Add another part's groups (a partition scanned elsewhere)."""
+        self._hashes.extend(other._hashes)
+        self._counts.extend(other._counts)
 
     def group_sizes(self) -> np.ndarray:
         if not self._hashes:
             return np.array([], dtype=np.int64)
-        _, counts = np.unique(np.concatenate(self._hashes), return_counts=True)
-        return np.sort(counts)
+        _, where = np.unique(np.concatenate(self._hashes), return_inverse=True)
+        sizes = np.bincount(where, weights=np.concatenate(self._counts)).astype(np.int64)
+        return np.sort(sizes)
 
     def result(self) -> KAnonymity:
         sizes = self.group_sizes()

@@ -90,6 +90,11 @@ class DaskRunner:
             raise InputError(f"cannot reach dask scheduler {scheduler!r}: {exc}") from None
         self.workers = len(self._client.scheduler_info().get("workers", {})) or workers
 
+    @property
+    def client(self) -> Any:
+        """The dask.distributed client (the partitioned scan submits to it directly)."""
+        return self._client
+
     def map(self, fn: Callable[[Any], Any], batches: Sequence[Any]) -> list[Any]:
         futures = self._client.map(fn, list(batches), pure=False)
         return list(self._client.gather(futures))  # type: ignore[no-untyped-call]

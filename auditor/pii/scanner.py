@@ -16,6 +16,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -36,6 +37,25 @@ from auditor.pii.summary import ColumnStats, build_section
 NER_SAMPLE = 64
 TEXT_BATCH = 256
 CACHE_LIMIT = 200_000
+
+
+@dataclass
+class ScanState:
+    """What a scan has gathered so far; partial states of partitions merge in order (auditor/pii/partitioned.py)."""
+
+    stats: dict[str, ColumnStats]
+    kanon: KAnonymityCounter
+    rows: int = 0
+    rows_with_pii: int = 0
+    findings: int = 0
+
+    def merge(self, other: ScanState) -> None:
+        for name, column in other.stats.items():
+            self.stats[name].merge(column)
+        self.kanon.merge(other.kanon)
+        self.rows += other.rows
+        self.rows_with_pii += other.rows_with_pii
+        self.findings += other.findings
 
 
 def _accept(_text: str, _in_context: bool) -> bool:
@@ -220,54 +240,62 @@ class Scanner:
         on_progress: Callable[[int], None] | None = None,
     ) -> PiiSection:
         started = time.perf_counter()
-        stats: dict[str, ColumnStats] = {}
-        kanon: KAnonymityCounter | None = None
-        rows = 0
-        rows_with_pii = 0
-        total_findings = 0
+        state: ScanState | None = None
         for chunk in chunks:
             if not self.profiles:
                 self._profile(chunk)
-                stats = {p.name: ColumnStats(self.config.masked_examples) for p in self.profiles}
-                kanon = self._kanon_counter()
-            any_pii = np.zeros(len(chunk), dtype=bool)
-            findings: list[Finding] = []
-            for profile in self.profiles:
-                series = chunk[profile.name].astype("str")
-                column_stats = stats[profile.name]
-                column_stats.observe(series)
-                if not (profile.scanned and profile.selected):
-                    continue
-                codes, uniques = pd.factorize(series)
-                spans_by_value = self._spans(profile, pd.Series(uniques, dtype="str"))
-                if not spans_by_value:
-                    continue
-                has = np.array([u in spans_by_value for u in uniques] + [False])
-                for i in np.nonzero(has[codes])[0]:
-                    value = uniques[codes[i]]
-                    spans = spans_by_value[value]
-                    row = rows + int(i)
-                    column_stats.add(row, value, spans)
-                    findings.extend(Finding(row, profile.name, s.start, s.end, s.entity, s.score) for s in spans)
-                    any_pii[i] = True
-            if kanon is not None:
-                kanon.add(chunk)
-            findings.sort(key=lambda f: (f.row, self._order[f.column], f.start, f.end, f.entity))
+            if state is None:
+                state = self.new_state()
+            findings = self.scan_chunk(chunk, state)
             if on_findings is not None:
                 on_findings(findings)
-            total_findings += len(findings)
-            rows += len(chunk)
-            rows_with_pii += int(any_pii.sum())
             if on_progress is not None:
                 on_progress(len(chunk))
-        seconds = time.perf_counter() - started
+        return self.section(state or self.new_state(), time.perf_counter() - started)
+
+    def new_state(self) -> ScanState:
+        return ScanState(
+            stats={p.name: ColumnStats(self.config.masked_examples) for p in self.profiles},
+            kanon=self._kanon_counter(),
+        )
+
+    def scan_chunk(self, chunk: pd.DataFrame, state: ScanState) -> list[Finding]:
+        """Scan one chunk into ``state``; its findings, sorted, with rows numbered from ``state.rows``."""
+        any_pii = np.zeros(len(chunk), dtype=bool)
+        findings: list[Finding] = []
+        for profile in self.profiles:
+            series = chunk[profile.name].astype("str")
+            column_stats = state.stats[profile.name]
+            column_stats.observe(series)
+            if not (profile.scanned and profile.selected):
+                continue
+            codes, uniques = pd.factorize(series)
+            spans_by_value = self._spans(profile, pd.Series(uniques, dtype="str"))
+            if not spans_by_value:
+                continue
+            has = np.array([u in spans_by_value for u in uniques] + [False])
+            for i in np.nonzero(has[codes])[0]:
+                value = uniques[codes[i]]
+                spans = spans_by_value[value]
+                row = state.rows + int(i)
+                column_stats.add(row, value, spans)
+                findings.extend(Finding(row, profile.name, s.start, s.end, s.entity, s.score) for s in spans)
+                any_pii[i] = True
+        state.kanon.add(chunk)
+        findings.sort(key=lambda f: (f.row, self._order[f.column], f.start, f.end, f.entity))
+        state.findings += len(findings)
+        state.rows += len(chunk)
+        state.rows_with_pii += int(any_pii.sum())
+        return findings
+
+    def section(self, state: ScanState, seconds: float) -> PiiSection:
         return build_section(
             profiles=self.profiles,
-            stats=stats,
-            kanon=(kanon or self._kanon_counter()).result(),
-            rows=rows,
-            rows_with_pii=rows_with_pii,
-            findings=total_findings,
+            stats=state.stats,
+            kanon=state.kanon.result(),
+            rows=state.rows,
+            rows_with_pii=state.rows_with_pii,
+            findings=state.findings,
             settings=self.settings,
             workers=self.runner.workers,
             engine=self.runner.name,

@@ -52,6 +52,22 @@ class ColumnStats:
             if sample not in self.examples:
                 self.examples.append(sample)
 
+    def merge(self, other: ColumnStats) -> None:
+        """Add a later part of the column: counts add up, examples keep the first ones in row order, and
+        uniqueness stays the first chunk's (set by the part read first)."""
+        if self.profiled_rows == 0:
+            self.distinct, self.profiled_rows = other.distinct, other.profiled_rows
+        self.non_null += other.non_null
+        self.entities.update(other.entities)
+        self.rows_with_pii += other.rows_with_pii
+        self.direct_rows += other.direct_rows
+        self.special_rows.update(other.special_rows)
+        for sample in other.examples:
+            if len(self.examples) >= self.max_examples:
+                break
+            if sample not in self.examples:
+                self.examples.append(sample)
+
     @property
     def uniqueness(self) -> float:
         return round(self.distinct / self.profiled_rows, 4)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from auditor import stage_names as names
-from auditor.data import get_loader, masked_chunks, read_options
+from auditor.data import get_loader, read_options
 from auditor.evidence import PiiSection
 from auditor.evidence._base import Record
 from auditor.pii.parallel import make_runner
+from auditor.pii.partitioned import scan_dataset
 from auditor.pii.scanner import Scanner
 from auditor.pii.semantics import extra_special_categories
 from auditor.stages.base import RunContext, Stage, register
@@ -34,9 +35,8 @@ class PiiStage(Stage):
         try:
             ctx.progress.begin(self.name, total=None, unit="rows")
             scanner = Scanner(config.pii, runner=runner)
-            section = scanner.scan(
-                masked_chunks(loader.iter_text_chunks(data.readable, read_options(config))),
-                on_progress=ctx.progress.advance,
+            section = scan_dataset(
+                scanner, loader, data.readable, read_options(config), on_progress=ctx.progress.advance
             )
             found = {(s.column, s.category) for s in section.special_categories}
             extra = [s for s in extra_special_categories(config, data.frame) if (s.column, s.category) not in found]
