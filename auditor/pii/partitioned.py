@@ -44,6 +44,8 @@ class PartitionJob:
     partition: Partition
     options: ReadOptions
     k_threshold: int
+    findings: bool
+    """Whether the client wants the findings (a findings file); otherwise only counts travel back."""
 
 
 @dataclass
@@ -68,7 +70,9 @@ def scan_partition(job: PartitionJob) -> PartitionResult:
     state = scanner.new_state()
     findings: list[Finding] = []
     for chunk in masked_chunks(LOADERS[job.loader].iter_partition(job.partition, job.options)):
-        findings.extend(scanner.scan_chunk(chunk, state))
+        found = scanner.scan_chunk(chunk, state)
+        if job.findings:
+            findings.extend(found)
     return PartitionResult(state, findings)
 
 
@@ -135,10 +139,8 @@ def scan_dataset(
         state.stats[profile.name].observe(first[profile.name].astype("str"))
         state.stats[profile.name].non_null = 0
     del first
-    jobs = [
-        PartitionJob(scanner.config, scanner.profiles, loader.name, part, options, scanner.k_threshold)
-        for part in parts
-    ]
+    config, profiles, threshold, wanted = scanner.config, scanner.profiles, scanner.k_threshold, on_findings is not None
+    jobs = [PartitionJob(config, profiles, loader.name, part, options, threshold, wanted) for part in parts]
     for result in _in_order(scanner.runner, jobs):
         offset = state.rows
         state.merge(result.state)
