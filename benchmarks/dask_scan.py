@@ -87,7 +87,9 @@ def worker_peak_rss() -> int:
 def measure(directory: Path, rows: int) -> dict[str, float]:
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1")
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0", host="127.0.0.1"
+    )
     client = Client(cluster)
     try:
         started = time.perf_counter()

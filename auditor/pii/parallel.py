@@ -82,7 +82,7 @@ class DaskRunner:
                     n_workers=workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",  # loopback, any free port: never a fixed 8787
                     host="127.0.0.1",
                 )
                 self._client = Client(self._cluster)  # type: ignore[no-untyped-call]
