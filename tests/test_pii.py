@@ -310,3 +310,22 @@ def test_an_email_with_a_non_ascii_local_part_is_found_whole() -> None:
     text = "Bitte an marcela.kučerová@example.org oder jürgen.müller@web.de schreiben."
     found = [text[s.start : s.end] for s in email.find(text, in_context=False)]
     assert found == ["marcela.kučerová@example.org", "jürgen.müller@web.de"]
+
+
+def test_k_anonymity_counts_merge_and_compact(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks, merged parts and the folding of many chunks give the group sizes of the whole table."""
+    from auditor.pii import kanon
+
+    monkeypatch.setattr(kanon, "COMPACT_AFTER", 3)
+    frame = pd.DataFrame({"zip": [str(i % 7) for i in range(200)], "age": [str(i % 5) for i in range(200)]})
+    whole = kanon.KAnonymityCounter(["zip", "age"], "config", 5)
+    whole.add(frame)
+    first, second = (kanon.KAnonymityCounter(["zip", "age"], "config", 5) for _ in range(2))
+    for start in range(0, 120, 20):
+        first.add(frame.iloc[start : start + 20])
+    for start in range(120, 200, 10):
+        second.add(frame.iloc[start : start + 10])
+    first.merge(second)
+    assert len(first._hashes) < 3  # folded
+    assert first.group_sizes().tolist() == whole.group_sizes().tolist()
+    assert first.result() == whole.result()

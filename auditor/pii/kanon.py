@@ -16,6 +16,8 @@ import pandas as pd
 from auditor.evidence import KAnonymity
 
 MISSING = "\x00missing"
+COMPACT_AFTER = 64
+"""Per-chunk arrays kept before they are folded into one."""
 
 
 class KAnonymityCounter:
@@ -33,18 +35,28 @@ class KAnonymityCounter:
         hashes, counts = np.unique(pd.util.hash_pandas_object(keys, index=False).to_numpy(), return_counts=True)
         self._hashes.append(hashes)
         self._counts.append(counts)
+        self._compact_if_long()
 
     def merge(self, other: KAnonymityCounter) -> None:
         """Add another part's groups (a partition scanned elsewhere)."""
         self._hashes.extend(other._hashes)
         self._counts.extend(other._counts)
+        self._compact_if_long()
+
+    def _compact_if_long(self) -> None:
+        """Fold the per-chunk arrays into one once there are many: memory follows the distinct groups."""
+        if len(self._hashes) >= COMPACT_AFTER:
+            hashes, counts = self._totals()
+            self._hashes, self._counts = [hashes], [counts]
+
+    def _totals(self) -> tuple[np.ndarray, np.ndarray]:
+        hashes, where = np.unique(np.concatenate(self._hashes), return_inverse=True)
+        return hashes, np.bincount(where, weights=np.concatenate(self._counts)).astype(np.int64)
 
     def group_sizes(self) -> np.ndarray:
         if not self._hashes:
             return np.array([], dtype=np.int64)
-        _, where = np.unique(np.concatenate(self._hashes), return_inverse=True)
-        sizes = np.bincount(where, weights=np.concatenate(self._counts)).astype(np.int64)
-        return np.sort(sizes)
+        return np.sort(self._totals()[1])
 
     def result(self) -> KAnonymity:
         sizes = self.group_sizes()
