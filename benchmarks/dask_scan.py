@@ -104,6 +104,8 @@ def measure(directory: Path, rows: int) -> dict[str, float]:
                 cluster.scheduler_address,
                 "--output-format",
                 "json",
+                "--max-rows",
+                str(rows),
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

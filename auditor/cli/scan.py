@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,7 +56,13 @@ def scan_command(
     ),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Worker processes (default: CPU count)."),
     config_path: Path | None = typer.Option(
-        None, "--config", help="Take pii settings (recognizers, lists, model) from this audit.yaml."
+        None, "--config", help="Take pii settings (recognizers, lists, model) and data limits from this audit.yaml."
+    ),
+    max_rows: int | None = typer.Option(
+        None,
+        "--max-rows",
+        min=1,
+        help="Refuse datasets with more rows than this (default 5,000,000, or data.max_rows).",
     ),
 ) -> None:
     """Scan a dataset for personal data with Presidio, column-aware."""
@@ -63,7 +70,7 @@ def scan_command(
 
     if legacy_format is not None:
         output_format = deprecated_format(legacy_format, "scan")
-    from auditor.data import ReadOptions, get_loader
+    from auditor.data import ReadOptions, get_loader, read_options
     from auditor.pii.findings import FindingsWriter
     from auditor.pii.parallel import make_runner
     from auditor.pii.partitioned import scan_dataset
@@ -72,7 +79,8 @@ def scan_command(
 
     if output_format not in {"table", "json"}:
         raise InputError(f"--output-format must be table or json, not {output_format!r}")
-    base = load_config(config_path).pii if config_path else PiiConfig()
+    config = load_config(config_path) if config_path else None
+    base = config.pii if config is not None else PiiConfig()
     update: dict[str, object] = {}
     if split_list(columns):
         update["columns"] = split_list(columns)
@@ -87,7 +95,9 @@ def scan_command(
     pii = base.model_copy(update=update)
     check_model_installed(pii.spacy_model)
     loader = get_loader(data)
-    options = ReadOptions(chunk_rows=pii.chunk_rows)
+    options = read_options(config) if config is not None else ReadOptions(chunk_rows=pii.chunk_rows)
+    if max_rows is not None:
+        options = dataclasses.replace(options, max_rows=max_rows)
     runner = make_runner(pii.engine, pii.workers, pii.scheduler)
     progress = ConsoleProgress()
 
