@@ -329,3 +329,14 @@ def test_k_anonymity_counts_merge_and_compact(monkeypatch: pytest.MonkeyPatch) -
     assert len(first._hashes) < 3  # folded
     assert first.group_sizes().tolist() == whole.group_sizes().tolist()
     assert first.result() == whole.result()
+
+
+def test_scan_max_rows(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("name,city\nAda,Paris\nBob,Lyon\nCy,Nice\n", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["scan", str(path), "--max-rows", "2", "--workers", "1"])
+    assert refused.exit_code == 2 and "more than 2 rows (data.max_rows)" in refused.output
+    allowed = CliRunner().invoke(
+        app, ["scan", str(path), "--max-rows", "3", "--workers", "1", "--output-format", "json"]
+    )
+    assert allowed.exit_code == 0 and json.loads(allowed.stdout)["rows_scanned"] == 3

@@ -24,7 +24,7 @@ import pandas as pd
 
 from auditor.config import PiiConfig
 from auditor.errors import InputError
-from auditor.evidence import PiiSection
+from auditor.evidence import KAnonymity, PiiSection
 from auditor.pii.entities import DEMONYMS, QUASI_ENTITIES
 from auditor.pii.fast import FAST_RECOGNIZERS, FREE_TEXT_RECOGNIZERS, FastRecognizer, Span, resolve_overlaps
 from auditor.pii.findings import Finding
@@ -288,11 +288,12 @@ class Scanner:
         state.rows_with_pii += int(any_pii.sum())
         return findings
 
-    def section(self, state: ScanState, seconds: float) -> PiiSection:
+    def section(self, state: ScanState, seconds: float, kanon: KAnonymity | None = None) -> PiiSection:
+        """The evidence; ``kanon`` when the k-anonymity groups were totalled elsewhere (on dask workers)."""
         return build_section(
             profiles=self.profiles,
             stats=state.stats,
-            kanon=state.kanon.result(),
+            kanon=kanon if kanon is not None else state.kanon.result(),
             rows=state.rows,
             rows_with_pii=state.rows_with_pii,
             findings=state.findings,
