@@ -340,3 +340,15 @@ def test_scan_max_rows(tmp_path: Path) -> None:
         app, ["scan", str(path), "--max-rows", "3", "--workers", "1", "--output-format", "json"]
     )
     assert allowed.exit_code == 0 and json.loads(allowed.stdout)["rows_scanned"] == 3
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "message"),
+    [("tcp://127.0.0.1:9", "cannot reach dask scheduler"), ("tcp://127.0.0.1:notaport", "has an invalid port")],
+)
+def test_unreachable_scheduler_is_one_line(tmp_path: Path, scheduler: str, message: str) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("name,city\nAda,Paris\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["scan", str(path), "--engine", "dask", "--scheduler", scheduler])
+    assert result.exit_code == 2 and message in result.output
+    assert len(result.output.strip().splitlines()) == 1

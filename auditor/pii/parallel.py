@@ -74,6 +74,8 @@ class DaskRunner:
         from distributed import Client, LocalCluster
 
         self._cluster: Any = None
+        if scheduler:
+            _reachable(scheduler)
         try:
             if scheduler:
                 self._client = Client(scheduler, timeout=30)  # type: ignore[no-untyped-call]
@@ -103,6 +105,24 @@ class DaskRunner:
         self._client.close()  # type: ignore[no-untyped-call]
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _reachable(scheduler: str) -> None:
+    """A refused or unresolvable TCP scheduler address fails at once, not after the client's 30 s of retries."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    try:
+        port = parts.port
+    except ValueError:
+        raise InputError(f"dask scheduler address {scheduler!r} has an invalid port") from None
+    if parts.scheme not in ("tcp", "tls") or parts.hostname is None or port is None:
+        return  # other transports (inproc, ucx) are left to dask
+    try:
+        socket.create_connection((parts.hostname, port), timeout=5).close()
+    except OSError as exc:
+        raise InputError(f"cannot reach dask scheduler {scheduler!r}: {exc.strerror or exc}") from None
 
 
 def make_runner(engine: str, workers: int | None, scheduler: str | None) -> Runner:
