@@ -13,7 +13,7 @@ from auditor.config import AuditConfig
 from auditor.evidence.memorisation import ExposureAudit, ExtractionAudit
 from auditor.privacy_audit.exposure import ExposureCanaries, exposure_audit
 from auditor.privacy_audit.extraction import RAW, RawSpans, extraction_audit
-from auditor.tasks.causal_lm import CausalLanguageModel, predicted
+from auditor.tasks.causal_lm import CausalLanguageModel, frame_ids, predicted
 from auditor.tasks.text_classification import encode
 from auditor.train.loop import train_baseline
 from auditor.train.metrics import task_score
@@ -27,8 +27,6 @@ def _raw_model(artifacts: TrainArtifacts, raw: RawSpans, config: AuditConfig, se
     task, prepared = artifacts.task, artifacts.prepared
     assert isinstance(task, CausalLanguageModel) and prepared.train_index is not None
     text = prepared.text
-    from auditor.tasks.causal_lm import frame_ids
-
     texts = [raw.texts[i] for i in prepared.train_index.tolist()]
     ids = [frame_ids(text, list(r)) for r in text.tokenizer_object(texts, add_special_tokens=False)["input_ids"]]
     x = encode(ids, text.length, text.pad_id)

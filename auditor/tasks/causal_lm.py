@@ -79,10 +79,9 @@ class CausalLanguageModel(Task):
         return load_tokenizer(checkpoint), checkpoint
 
     def prepare(self, data: LoadedData, pii: PiiSection | None, config: TrainConfig, seed: int) -> Prepared:
-        tokenizer, checkpoint = self.tokenizer(config)
+        tok, checkpoint = self.tokenizer(config)
         columns = list(data.text)
         texts = joined_texts(data.frame, columns, str(data.path))
-        tok = tokenizer
         bos = tok.bos_token_id if tok.bos_token_id is not None else tok.eos_token_id
         eos = tok.eos_token_id
         pad = tok.pad_token_id if tok.pad_token_id is not None else (eos if eos is not None else 0)
@@ -97,7 +96,7 @@ class CausalLanguageModel(Task):
         length = config.max_length if config.padding == "max_length" else min(config.max_length, max(framed_len))
         text = TextData(
             checkpoint=checkpoint,
-            tokenizer=type(tokenizer).__name__,
+            tokenizer=type(tok).__name__,
             columns=columns,
             length=length,
             truncated=too_long,
@@ -108,7 +107,7 @@ class CausalLanguageModel(Task):
             special_ids=tuple(int(i) for i in tok.all_special_ids),
             bos_id=None if bos is None else int(bos),
             eos_id=None if eos is None else int(eos),
-            tokenizer_object=tokenizer,
+            tokenizer_object=tok,
         )
         ids = [frame_ids(text, r) for r in raw]
         if any(len(s) < 2 for s in ids):
