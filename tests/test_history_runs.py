@@ -152,17 +152,17 @@ def concurrent_runs(config: Path, url: str, tmp_path: Path, count: int = 8) -> l
         return list(pool.map(one, range(count)))
 
 
-def check_recorded(results: list[subprocess.CompletedProcess[str]], url: str, tmp_path: Path) -> None:
+def check_recorded(results: list[subprocess.CompletedProcess[str]], url: str, tmp_path: Path, count: int = 8) -> None:
     for result in results:
         assert result.returncode in {0, 1}, result.stderr[-2000:]
         assert "locked" not in result.stderr.lower()
-    ids = {json.loads((tmp_path / f"out{i}" / "evidence.json").read_text())["run"]["id"] for i in range(8)}
+    ids = {json.loads((tmp_path / f"out{i}" / "evidence.json").read_text())["run"]["id"] for i in range(count)}
     store = HistoryStore(url)
     try:
         recorded = {r["id"] for r in store.list_runs(limit=100)}
     finally:
         store.close()
-    assert len(ids) == 8 and recorded == ids
+    assert len(ids) == count and recorded == ids
 
 
 def test_eight_concurrent_runs_sqlite(tmp_path: Path) -> None:
@@ -172,7 +172,9 @@ def test_eight_concurrent_runs_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_eight_concurrent_runs_postgres(postgres_url: str, tmp_path: Path) -> None:
+def test_four_concurrent_runs_postgres(postgres_url: str, tmp_path: Path) -> None:
+    """PostgreSQL serialises writers itself; four at once cover its migration and insert races (SQLite's file
+    locking, the fragile one, gets eight)."""
     from sqlalchemy import create_engine, text
 
     # A database of its own, so other tests on the cluster do not interfere.
@@ -181,8 +183,8 @@ def test_eight_concurrent_runs_postgres(postgres_url: str, tmp_path: Path) -> No
         connection.execute(text("CREATE DATABASE concurrency"))
     engine.dispose()
     url = postgres_url.rsplit("/", 1)[0] + "/concurrency"
-    results = concurrent_runs(tiny_config(tmp_path / "cfg"), url, tmp_path)
-    check_recorded(results, url, tmp_path)
+    results = concurrent_runs(tiny_config(tmp_path / "cfg"), url, tmp_path, count=4)
+    check_recorded(results, url, tmp_path, count=4)
 
 
 def test_history_holds_no_raw_personal_data(e2e: Any, history_db: str) -> None:

@@ -244,8 +244,9 @@ def test_dask_engine_matches_the_local_engine(tmp_path: Path) -> None:
                 local_section.rows_with_pii,
             )
             assert section.scan.engine == "dask" and section.findings == len(local)
-            counted_only = scan_dataset(Scanner(PiiConfig(), runner=dask), loader, source, ReadOptions(chunk_rows=40))
-            assert counted_only.columns == section.columns and counted_only.findings == len(local)
+            if source == parquet:  # without a findings file, only counts travel back
+                counted = scan_dataset(Scanner(PiiConfig(), runner=dask), loader, source, ReadOptions(chunk_rows=40))
+                assert counted.columns == section.columns and counted.findings == len(local)
     finally:
         dask.close()
     assert distributed == local and len(local) > ROWS
