@@ -202,6 +202,10 @@ def test_extraction_run_writes_no_raw_value(lm_example: Path, tmp_path: Path) ->
     extraction, exposure = evidence["audit"]["extraction"], evidence["audit"]["exposure"]
     assert extraction["records"] > 0 and extraction["raw_baseline"]["trained_on"] == "raw text"
     assert [r["repetitions"] for r in exposure["model"]["rows"]] == [1, 4]
+    assert exposure["references"] == 200 and all(r["canaries"] == 2 for r in exposure["model"]["rows"])
+    assert exposure["inserted_rows"] == 2 * (1 + 4)
+    assert exposure["space_bits"] == pytest.approx(9 * math.log2(10), abs=1e-4)
+    assert extraction["records"] <= 30 and exposure["template"] == "my account number is {secret}"
     assert evidence["training"]["model"]["language_model"]["head"].startswith("not tied")
     assert any(r["after"] == "Linear" for r in evidence["training"]["model"]["rewrites"])
     # The raw values the extraction test prompted for: every email and every introduced name.

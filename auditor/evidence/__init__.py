@@ -38,19 +38,17 @@ from auditor.evidence.training import (
     ExcludedColumn,
     GroupMetrics,
     GroupRow,
-    LanguageModel,
     LayerRewrite,
     MetricRow,
     ModelInfo,
-    PretrainedModel,
     Privacy,
     TaskInfo,
-    TextInputs,
     TrainingSection,
     TrivialComparison,
     Utility,
     WeightCheck,
 )
+from auditor.evidence.transformers import LanguageModel, PretrainedModel, TextInputs
 
 SCHEMA_VERSION = "2.0"
 

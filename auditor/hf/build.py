@@ -12,7 +12,10 @@ from auditor.hf.preflight import preflight
 from auditor.tasks.base import BuiltModel, Prepared
 
 if TYPE_CHECKING:
+    from torch import nn
+
     from auditor.config import TrainConfig
+    from auditor.hf.checkpoint import Checkpoint
     from auditor.tasks.text_classification import TextData
 
 
@@ -35,7 +38,21 @@ def build_text_classifier(prepared: Prepared, config: TrainConfig) -> BuiltModel
     model = TextClassifier(tuned, config.precision)
     model.train()
     notes = preflight(model, prepared.x_train[:2].to(next(model.parameters()).device))
-    info = PretrainedModel(
+    info = pretrained_info(checkpoint, architecture, model, config, description, new_weights, notes)
+    return BuiltModel(module=model, rewrites=[], pretrained=info)
+
+
+def pretrained_info(
+    checkpoint: Checkpoint,
+    architecture: str,
+    model: nn.Module,
+    config: TrainConfig,
+    description: str,
+    new_weights: list[str],
+    notes: list[str],
+) -> PretrainedModel:
+    """The evidence of a fine-tuned checkpoint: what it is, what was trained, what the preflight changed."""
+    return PretrainedModel(
         base_model=checkpoint.base_model,
         path=str(checkpoint.path),
         model_type=checkpoint.model_type,
@@ -50,4 +67,3 @@ def build_text_classifier(prepared: Prepared, config: TrainConfig) -> BuiltModel
         preflight=notes,
         precision=config.precision,
     )
-    return BuiltModel(module=model, rewrites=[], pretrained=info)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from auditor.evidence import LanguageModel, PretrainedModel
+from auditor.evidence import LanguageModel
+from auditor.hf.build import pretrained_info
 from auditor.hf.causal import CausalLM, build_gpt2, linear_from_conv1d, load_causal, untie_head
 from auditor.hf.finetune import apply_frozen_embeddings, apply_lora, apply_top
 from auditor.hf.preflight import preflight
@@ -71,19 +72,5 @@ def build_causal_lm(prepared: Prepared, config: TrainConfig) -> BuiltModel:
     )
     pretrained = None
     if checkpoint is not None:
-        pretrained = PretrainedModel(
-            base_model=checkpoint.base_model,
-            path=str(checkpoint.path),
-            model_type=checkpoint.model_type,
-            architecture=info.architecture,
-            weights_format="safetensors" if checkpoint.weights_format == "safetensors" else "pytorch-pickle",
-            weights_sha256=checkpoint.weights_sha256,
-            total_parameters=sum(p.numel() for p in module.parameters()),
-            trainable_parameters=sum(p.numel() for p in module.parameters() if p.requires_grad),
-            fine_tune=config.fine_tune,
-            fine_tune_description=description,
-            new_weights=[],
-            preflight=notes,
-            precision=config.precision,
-        )
+        pretrained = pretrained_info(checkpoint, info.architecture, module, config, description, [], notes)
     return BuiltModel(module=module, rewrites=rewrites, pretrained=pretrained, language_model=info)

@@ -20,7 +20,7 @@ import torch
 from auditor.errors import InputError
 from auditor.evidence import ExcludedColumn
 from auditor.tasks.base import BuiltModel, Family, Prepared, Task
-from auditor.tasks.text_classification import TextData, encode, joined_texts
+from auditor.tasks.text_classification import TextData, encode, joined_texts, text_problem
 from auditor.train.preprocess import split_indices
 
 if TYPE_CHECKING:
@@ -55,9 +55,7 @@ class CausalLanguageModel(Task):
     trivial_name: ClassVar[str] = "unigram token frequencies of the training split"
 
     def accepts(self, data: LoadedData) -> str | None:
-        if data.format == "imagefolder":
-            return "needs a table with a text column, not an image folder"
-        return None if data.text else "needs the text column(s) named in data.text"
+        return text_problem(data)
 
     def tokenizer(self, config: TrainConfig) -> tuple[Any, Checkpoint | None]:
         """The tokenizer (from train.model.tokenizer or the checkpoint) and the opened checkpoint, if any."""

@@ -55,6 +55,13 @@ class TextData:
         return replace(self, mean_tokens=mean_tokens, train_tokens=train_tokens)
 
 
+def text_problem(data: LoadedData) -> str | None:
+    """Why a text task cannot learn from ``data``, or None: it needs a table with data.text."""
+    if data.format == "imagefolder":
+        return "needs a table with a text column, not an image folder"
+    return None if data.text else "needs the text column(s) named in data.text"
+
+
 def joined_texts(frame: pd.DataFrame, columns: list[str], where: str) -> list[str]:
     """The text of each row (several columns joined by a blank line); empty texts are refused."""
     parts = [frame[c].map(lambda v: "" if pd.isna(v) else str(v)) for c in columns]
@@ -104,9 +111,7 @@ class TextClassification(ClassificationTask):
     description: ClassVar[str] = "a class label predicted from free text by a fine-tuned pretrained transformer"
 
     def accepts(self, data: LoadedData) -> str | None:
-        if data.format == "imagefolder":
-            return "needs a table with a text column, not an image folder"
-        return None if data.text else "needs the text column(s) named in data.text"
+        return text_problem(data)
 
     def prepare(self, data: LoadedData, pii: PiiSection | None, config: TrainConfig, seed: int) -> Prepared:
         from auditor.config import HfModel
