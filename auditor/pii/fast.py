@@ -42,6 +42,9 @@ class FastRecognizer:
     needs_context: bool = False
     context_score: float = 1.0
     context_words: tuple[str, ...] = ()
+    # Narrows a match to what it reports ((start, end) -> (start, end), or None to drop it): free-text
+    # patterns that must take words on trust and give back those that are not part of the value.
+    adjust: Callable[[str, int, int], tuple[int, int] | None] | None = None
 
     def _nearby(self, value: str, start: int) -> bool:
         window = value[max(0, start - 40) : start].lower()
@@ -52,10 +55,15 @@ class FastRecognizer:
         group = "v" if "v" in self.pattern.groupindex else 0  # a pattern may match more than it reports
         for m in self.pattern.finditer(value):
             start, end = m.span(group)
+            if self.adjust is not None:
+                narrowed = self.adjust(value, start, end)
+                if narrowed is None:
+                    continue
+                start, end = narrowed
             context = in_context or (bool(self.context_words) and self._nearby(value, start))
             if self.needs_context and not context:
                 continue
-            if self.validate(m.group(group), context):
+            if self.validate(value[start:end], context):
                 spans.append(Span(self.entity, start, end, self.context_score if context else self.score))
         return spans
 
@@ -250,91 +258,6 @@ FAST_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     ),
 )
 
-
-STREET_SUFFIXES = (
-    "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|square|sq|terrace|"
-    "parkway|pkwy|highway|hwy|circle|cir|crescent|close|row|walk|alley|mews|hill|gardens|grove|park|plaza|"
-    "trail|path|ridge|view|heights|manor|manors|junction|mission|mountain|mountains|lake|lakes|port|pike|"
-    "rapid|rapids|harbor|harbour|harbors|forge|forges|estates|village|villages|fort|ford|fords|green|greens"
-)
-# Free text only: shapes of addresses and titled names that spaCy's small model often misses.
-_POSTCODE_TOWN = re.compile(r",\s*(?:[A-Z]{1,2}-?)?(?:\d{5}|\d{3}\s\d{2}|\d{4})\s+(\S)")
-_NUMBER_FIRST_STREET = re.compile(
-    r"^\d{1,4}[a-z]?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|route|quai|cours|square|"
-    r"via|viale|piazza|corso|calle|avenida|plaza|paseo|carrer|rua|praça)\b",
-    re.IGNORECASE,
-)
-_STREET_NUMBER = re.compile(r"([^\W\d_][\w.'-]*)\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?,")
-
-
-def _postal_ok(text: str) -> bool:
-    """The town after the postcode is capitalised, and so is the street name before a house number."""
-    town = _POSTCODE_TOWN.search(text)
-    if town is None or not town.group(1).isupper():
-        return False
-    if text[:1].isdigit():  # "43, boulevard Guibert, ...": the number comes first, then a street word
-        return bool(_NUMBER_FIRST_STREET.search(text))
-    street = _STREET_NUMBER.search(text)
-    return street is not None and street.group(1)[:1].isupper()
-
-
-FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
-    FastRecognizer(
-        "STREET_ADDRESS",
-        r"\d{1,5} ",
-        re.compile(rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][\w'-]*\s+){{0,3}}(?:{STREET_SUFFIXES})\b\.?", re.IGNORECASE),
-        lambda text, _context: bool(re.search(r"[A-Z]", text)),
-        0.7,
-    ),
-    FastRecognizer(
-        "STREET_ADDRESS",
-        r"(?i)(?:apt|apartment|suite|unit|flat|studio)",
-        re.compile(r"\b(?:Apt|Apartment|Suite|Unit|Flat|Studio)\.?\s*#?\d{1,5}[A-Za-z]?\b", re.IGNORECASE),
-        _always,
-        0.7,
-    ),
-    # A European address line ending in a postcode and a town: "Ängsstigen 82, 54693 Landskrona",
-    # "Komenského Nám. 271, 367 68 Lázně Bělohrad", "43, boulevard Guibert, 25999 Saint Alain".
-    FastRecognizer(
-        "STREET_ADDRESS",
-        r"\d, ",
-        re.compile(
-            r"(?:\b[^\W\d_][\w.'-]*\s+){0,3}?\b[^\W\d_][\w.'-]*\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?,"  # street number,
-            r"\s*(?:[A-Z]{1,2}-?)?(?:\d{5}|\d{3}\s\d{2}|\d{4})\s+[^\W\d_][\w'-]+(?:\s+[^\W\d_][\w'-]+)?"
-            r"|\b\d{1,4}[a-z]?,?\s+(?:[^\W\d_][\w.'-]*\s+){0,3}[^\W\d_][\w.'-]*,"  # or: number, street,
-            r"\s*(?:\d{5}|\d{3}\s\d{2}|\d{4})\s+[^\W\d_][\w'-]+(?:\s+[^\W\d_][\w'-]+)?"
-        ),
-        lambda text, _context: _postal_ok(text),
-        0.7,
-    ),
-    # A national number written without punctuation after a name or in a signature ("Jan Novák, 0468693428"):
-    # a trunk prefix 0 and 10 or 11 digits. Free text only; structured columns need a phone column's context.
-    FastRecognizer(
-        "PHONE_NUMBER",
-        r"0\d{9}",
-        re.compile(r"(?<![\w+/.-])0\d{9,10}(?![\w/.-])"),
-        lambda text, _context: len(set(text)) >= 4,
-        0.6,
-    ),
-    FastRecognizer(
-        "PERSON",
-        r"(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam)",
-        re.compile(
-            r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam)\.?\s+(?P<v>[A-Z][a-z]+(?:\s+[A-Z]\.?)?(?:\s+[A-Z][\w'-]+){0,2})"
-        ),
-        _always,
-        0.75,
-    ),
-    FastRecognizer(
-        "PERSON",
-        r"[A-Z][a-z]+ [A-Z]\.? [A-Z][a-z]+",
-        re.compile(r"\b[A-Z][a-z]{1,20}\s[A-Z]\.?\s[A-Z][a-z]{1,20}(?:[-'][A-Z][a-z]+)?\b"),
-        _always,
-        0.6,
-    ),
-)
-
-
 # When spans overlap, checksummed entities win over shape-only ones.
 PRIORITY = {
     "EMAIL_ADDRESS": 0,
@@ -348,8 +271,29 @@ PRIORITY = {
 }
 
 
+# Entities that describe the same kind of value: overlapping spans of one family are joined ("Jennaweg" from
+# the NER and "Jennaweg 3" from a street pattern are one address), so nothing either of them found is lost.
+FAMILY = {"LOCATION": "place", "STREET_ADDRESS": "place", "ADDRESS": "place", "GPE": "place", "PERSON": "person"}
+
+
+def _join_families(spans: list[Span]) -> list[Span]:
+    joined: list[Span] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        family = FAMILY.get(span.entity)
+        for i, other in enumerate(joined):
+            if family and FAMILY.get(other.entity) == family and span.start < other.end and other.start < span.end:
+                best = span if span.score > other.score else other
+                joined[i] = Span(best.entity, min(span.start, other.start), max(span.end, other.end), best.score)
+                break
+        else:
+            joined.append(span)
+    return joined
+
+
 def resolve_overlaps(spans: list[Span]) -> list[Span]:
-    """Keep the best of overlapping spans: higher score, then stronger entity, then longer."""
+    """Keep the best of overlapping spans: higher score, then stronger entity, then longer; overlapping spans of
+    one family (places, people) are first joined into one."""
+    spans = _join_families(spans)
     ranked = sorted(spans, key=lambda s: (-s.score, PRIORITY.get(s.entity, 5), -(s.end - s.start), s.start))
     kept: list[Span] = []
     for span in ranked:

@@ -16,11 +16,13 @@ from typing import Any
 
 from auditor.config import PiiConfig
 from auditor.errors import InputError
+from auditor.pii import gazetteer
 from auditor.pii.domains import install_offline_extractor
 from auditor.pii.entities import DEFAULT_ENTITIES, SPECIAL_CATEGORY_TERMS
 from auditor.pii.fast import Span
 
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
+GAZETTEER_ENTITIES = frozenset({"PERSON", "LOCATION"})  # auditor/pii/gazetteer.py
 # Only spaCy's NER is needed. In en_core_web_sm the NER has its own embedded
 # tok2vec (the shared one feeds only the tagger and parser), so every other pipe
 # can go: NER alone runs twice as fast with the same entities. Presidio's
@@ -155,9 +157,13 @@ def _entities_for(text: str, selected: tuple[str, ...]) -> list[str]:
 def _keep(entity: str, matched: str, text: str) -> bool:
     """Drop Presidio's best-known false positives.
 
+    A name or a place that is one common English word (auditor/pii/data/common.txt.gz) is not one.
+
     A date in free text ("last three months", "2015", "8 years") is personal data
     only as a date of birth, so DATE_TIME needs a birth cue in the same text.
     """
+    if entity in GAZETTEER_ENTITIES:  # spaCy's small model takes "Madam" or "Easter" for a person
+        return matched.lower() not in gazetteer.common_words()
     if entity != "DATE_TIME":
         return True
     if _DURATION.match(matched) or _NUMBER.match(matched):
@@ -216,6 +222,7 @@ def analyze_texts(settings: EngineSettings, texts: list[str], context: tuple[str
 def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[str, ...]) -> list[list[Span]]:
     analyzer = get_analyzer(settings)
     wanted_entities = presidio_entities(settings)
+    listed = frozenset(settings.entities) & GAZETTEER_ENTITIES
     results: list[list[Span]] = []
     artifacts = (
         pair
@@ -238,7 +245,7 @@ def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[s
         ):
             if _keep(r.entity_type, text[r.start : r.end], text):
                 spans.append(Span(r.entity_type, r.start, r.end, float(r.score)))
-        results.append(spans)
+        results.append(spans + gazetteer.find(text, listed) if listed else spans)
     return results
 
 

@@ -26,8 +26,9 @@ from auditor.config import PiiConfig
 from auditor.errors import InputError
 from auditor.evidence import KAnonymity, PiiSection
 from auditor.pii.entities import DEMONYMS, QUASI_ENTITIES
-from auditor.pii.fast import FAST_RECOGNIZERS, FREE_TEXT_RECOGNIZERS, FastRecognizer, Span, resolve_overlaps
+from auditor.pii.fast import FAST_RECOGNIZERS, FastRecognizer, Span, resolve_overlaps
 from auditor.pii.findings import Finding
+from auditor.pii.freetext import FREE_TEXT_RECOGNIZERS
 from auditor.pii.kanon import KAnonymityCounter
 from auditor.pii.parallel import InlineRunner, Runner
 from auditor.pii.presidio_engine import EngineSettings, analyze_texts, ner_coverage
@@ -196,7 +197,7 @@ class Scanner:
                 found[value] = spans
             series = pd.Series(readable, dtype="str")
             for recognizer in self.fast + self.terms + self.free_text:
-                if recognizer.needs_context:
+                if recognizer.needs_context and not recognizer.context_words:
                     continue
                 for index in np.flatnonzero(gate(series, recognizer).to_numpy()):
                     value = todo[index]
