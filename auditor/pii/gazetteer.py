@@ -184,6 +184,32 @@ def find_places(text: str) -> list[Span]:
     return spans
 
 
+_SENTENCE_END = frozenset(".!?:;\n")
+
+
+def _english(word: str, english: frozenset[str]) -> bool:
+    lower = word.lower()
+    stems = (lower, lower[:-1] if lower.endswith("s") else "", lower[:-2] if lower.endswith("es") else "")
+    return any(stem in english for stem in stems if stem)
+
+
+def unexplained(text: str, found: list[Span], english: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` has a word an NER model could still take for a name, a place or an organisation: a
+    capitalised word outside ``found`` that is not a common word, nor, at the start of a sentence, an English
+    dictionary word (``english``) that is no given name. Words with digits and all-capital words are not."""
+    common, names = common_words(), given_names()
+    for start, end, word in _words(text):
+        if not word[0].isupper() or word.isupper() or word.lower() in common:
+            continue
+        if any(s.start <= start and end <= s.end for s in found):
+            continue
+        before = text[:start].rstrip()
+        if (not before or before[-1] in _SENTENCE_END) and word not in names and _english(word, english):
+            continue
+        return True
+    return False
+
+
 def find(text: str, entities: frozenset[str]) -> list[Span]:
     """Gazetteer spans of the selected entities (PERSON, LOCATION) in one text."""
     found = find_people(text) if "PERSON" in entities else []

@@ -20,8 +20,10 @@ from auditor.pii import gazetteer
 from auditor.pii.domains import install_offline_extractor
 from auditor.pii.entities import DEFAULT_ENTITIES, SPECIAL_CATEGORY_TERMS
 from auditor.pii.fast import Span
+from auditor.pii.recognizers import recognizers
 
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP")
+ENHANCED = "is_score_enhanced_by_context"  # RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY
 GAZETTEER_ENTITIES = frozenset({"PERSON", "LOCATION"})  # auditor/pii/gazetteer.py
 # Only spaCy's NER is needed. In en_core_web_sm the NER has its own embedded
 # tok2vec (the shared one feeds only the tagger and parser), so every other pipe
@@ -210,7 +212,8 @@ def _groups(texts: list[str], max_items: int = 128, max_chars: int = 100_000) ->
 
 
 def analyze_texts(settings: EngineSettings, texts: list[str], context: tuple[str, ...]) -> list[list[Span]]:
-    """Full Presidio analysis (NER plus all pattern recognizers) of each text, long texts in windows."""
+    """Every recognizer on each text (auditor's own, the gazetteers, Presidio's pattern recognizers and, where
+    needed, spaCy's NER), long texts in windows."""
     pieces = [(index, offset, piece) for index, text in enumerate(texts) for offset, piece in windows(text)]
     found = _analyze_pieces(settings, [piece for _, _, piece in pieces], context)
     merged: list[set[Span]] = [set() for _ in texts]
@@ -219,33 +222,115 @@ def analyze_texts(settings: EngineSettings, texts: list[str], context: tuple[str
     return [sorted(spans, key=lambda s: (s.start, s.end, s.entity)) for spans in merged]
 
 
+_ENGLISH: dict[int, frozenset[str]] = {}
+
+
+def english_words(analyzer: Any) -> frozenset[str]:
+    """The lemmas of the spaCy model's lemmatizer tables (WordNet's nouns, verbs, adjectives and adverbs), lower
+    case. Proper nouns are among them, so this only tells whether a sentence's first word may be ordinary."""
+    key = id(analyzer)
+    if key not in _ENGLISH:
+        try:
+            index = analyzer.nlp_engine.nlp["en"].get_pipe("lemmatizer").lookups.get_table("lemma_index")
+            _ENGLISH[key] = frozenset(word for part in index for word in index[part] if word.isalpha())
+        except (KeyError, AttributeError, ValueError):  # a model without a rule lemmatizer
+            _ENGLISH[key] = frozenset()
+    return _ENGLISH[key]
+
+
+def _docs(analyzer: Any, texts: list[str], need_ner: list[bool]) -> Iterator[Any]:
+    """spaCy docs in order: NER for the texts that need it (in bounded batches), the tokenizer alone for the rest."""
+    nlp = analyzer.nlp_engine.nlp["en"]
+    wanted = [text for text, need in zip(texts, need_ner, strict=True) if need]
+    tagged = (doc for group in _groups(wanted) for doc in nlp.pipe(group, batch_size=len(group)))
+    for text, need in zip(texts, need_ner, strict=True):
+        yield next(tagged) if need else nlp.make_doc(text)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Presidio's context enhancement (LemmaContextAwareEnhancer's defaults), applied without building NLP
+    artifacts: a recognizer's context word found in one of the five content words before a match, or in the
+    column name, adds 0.35 to the match's score (at least 0.4, at most 1.0). Substring matching, as Presidio's."""
+
+    external: tuple[str, ...]
+    boost: float = 0.35
+    floor: float = 0.4
+    words_before: int = 5
+
+    def score(self, doc: Any, start: int, score: float, context: list[str]) -> float:
+        before: list[str] = []
+        for token in reversed(doc):
+            if len(before) >= self.words_before:
+                break
+            if token.idx < start and not (token.is_stop or token.is_punct or token.is_space):
+                before.append(token.lower_)
+        words = before + [word.lower() for word in self.external]
+        if any(word.lower() in candidate for word in context for candidate in words):
+            return min(max(score + self.boost, self.floor), 1.0)
+        return score
+
+
+@lru_cache(maxsize=8)
+def _recognizers(settings: EngineSettings, entities: tuple[str, ...]) -> tuple[Any, ...]:
+    """Presidio's pattern recognizers for ``entities`` (its NER recognizer is replaced by ``_ner_spans``)."""
+    analyzer = get_analyzer(settings)
+    found = analyzer.registry.get_recognizers(language="en", entities=list(entities))
+    return tuple(r for r in found if type(r).__name__ != "SpacyRecognizer")
+
+
+def _ner_spans(analyzer: Any, doc: Any, wanted: frozenset[str]) -> list[Span]:
+    """spaCy's entities mapped to Presidio's entity names and score, as Presidio's SpacyRecognizer does."""
+    config = analyzer.nlp_engine.ner_model_configuration
+    spans = []
+    for ent in doc.ents:
+        entity = config.model_to_presidio_entity_mapping.get(ent.label_)
+        if entity in wanted and ent.label_ not in config.labels_to_ignore:
+            score = config.default_score
+            if entity in config.low_score_entity_names:
+                score *= config.low_confidence_score_multiplier
+            spans.append(Span(entity, ent.start_char, ent.end_char, float(score)))
+    return spans
+
+
 def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[str, ...]) -> list[list[Span]]:
     analyzer = get_analyzer(settings)
     wanted_entities = presidio_entities(settings)
+    ner_wanted = frozenset(e for e in wanted_entities if e in NER_ENTITIES or e == "DATE_TIME")
+    patterns_wanted = tuple(e for e in wanted_entities if e not in NER_ENTITIES)
+    presidio_recognizers = _recognizers(settings, patterns_wanted) if patterns_wanted else ()
+    enhancer = _Context(context)
     listed = frozenset(settings.entities) & GAZETTEER_ENTITIES
+    own = recognizers(settings)
+    listed_spans = [own.text_spans(text) + (gazetteer.find(text, listed) if listed else []) for text in texts]
+    # The NER cascade: spaCy's NER (most of the cost) runs only where a capitalised word is left that neither a
+    # gazetteer span, one of auditor's own recognizers nor the common-word list explains; elsewhere it would add
+    # nothing.
+    english = english_words(analyzer)
+    need_ner = [
+        bool(ner_wanted) and gazetteer.unexplained(text, spans, english)
+        for text, spans in zip(texts, listed_spans, strict=True)
+    ]
     results: list[list[Span]] = []
-    artifacts = (
-        pair
-        for group in _groups(texts)
-        for pair in analyzer.nlp_engine.process_batch(group, language="en", batch_size=len(group))
-    )
-    for text, nlp_artifacts in artifacts:
-        # No lemmatizer runs; context words ("passport", "phone") match lower-cased tokens instead,
-        # by substring as Presidio's enhancer does, so plurals still match.
-        nlp_artifacts.lemmas = [token.lower_ for token in nlp_artifacts.tokens]
-        spans = []
-        for r in analyzer.analyze(
-            text,
-            language="en",
-            entities=_entities_for(text, wanted_entities),
-            nlp_artifacts=nlp_artifacts,
-            context=list(context),
-            score_threshold=settings.score_threshold,
-            allow_list=list(settings.allow_list) or None,
-        ):
-            if _keep(r.entity_type, text[r.start : r.end], text):
-                spans.append(Span(r.entity_type, r.start, r.end, float(r.score)))
-        results.append(spans + gazetteer.find(text, listed) if listed else spans)
+    for text, doc, found in zip(texts, _docs(analyzer, texts, need_ner), listed_spans, strict=True):
+        spans = list(found)
+        candidates = _ner_spans(analyzer, doc, ner_wanted) if doc.ents else []
+        wanted = set(_entities_for(text, patterns_wanted))
+        for recognizer in presidio_recognizers:
+            supported = [e for e in recognizer.supported_entities if e in wanted]
+            if not supported:
+                continue
+            for r in recognizer.analyze(text, supported, None):
+                score = float(r.score)
+                if recognizer.context and not (r.recognition_metadata or {}).get(ENHANCED):
+                    score = enhancer.score(doc, r.start, score, recognizer.context)
+                candidates.append(Span(r.entity_type, r.start, r.end, score))
+        for span in candidates:
+            matched = text[span.start : span.end]
+            allowed = matched not in settings.allow_list and _keep(span.entity, matched, text)
+            if span.score >= settings.score_threshold and allowed:
+                spans.append(span)
+        results.append(spans)
     return results
 
 

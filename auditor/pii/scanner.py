@@ -25,14 +25,14 @@ import pandas as pd
 from auditor.config import PiiConfig
 from auditor.errors import InputError
 from auditor.evidence import KAnonymity, PiiSection
-from auditor.pii.entities import DEMONYMS, QUASI_ENTITIES
-from auditor.pii.fast import FAST_RECOGNIZERS, FastRecognizer, Span, resolve_overlaps
+from auditor.pii.entities import QUASI_ENTITIES
+from auditor.pii.fast import FastRecognizer, Span, resolve_overlaps
 from auditor.pii.findings import Finding
-from auditor.pii.freetext import FREE_TEXT_RECOGNIZERS
 from auditor.pii.kanon import KAnonymityCounter
 from auditor.pii.parallel import InlineRunner, Runner
 from auditor.pii.presidio_engine import EngineSettings, analyze_texts, ner_coverage
 from auditor.pii.profile import ColumnProfile, profile_column
+from auditor.pii.recognizers import recognizers
 from auditor.pii.summary import ColumnStats, build_section
 
 NER_SAMPLE = 64
@@ -59,21 +59,6 @@ class ScanState:
         self.findings += other.findings
 
 
-def _accept(_text: str, _in_context: bool) -> bool:
-    return True
-
-
-def _term_recognizer(entity: str, terms: Iterable[str], plurals: bool = False) -> FastRecognizer:
-    alternation = "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True))
-    suffix = "s?" if plurals else ""
-    pattern = rf"(?i)\b(?:{alternation}){suffix}\b"
-    return FastRecognizer(entity, pattern, re.compile(pattern), _accept, 1.0)
-
-
-def _custom_recognizer(entity: str, pattern: str, score: float) -> FastRecognizer:
-    return FastRecognizer(entity, pattern, re.compile(pattern), _accept, score)
-
-
 _ESCAPES = re.compile(r"\\[ntr]")
 
 
@@ -97,14 +82,8 @@ class Scanner:
         self.settings = EngineSettings.from_config(config)
         self.runner: Runner = runner or InlineRunner()
         self.k_threshold = k_threshold
-        selected = set(self.settings.entities)
-        deny = dict(self.settings.deny_lists)
-        self.fast = [r for r in FAST_RECOGNIZERS if r.entity in selected]
-        self.terms = [_term_recognizer(entity, terms) for entity, terms in deny.items()]
-        if "NRP" in selected:
-            self.terms.append(_term_recognizer("NRP", DEMONYMS, plurals=True))
-        self.free_text = [r for r in FREE_TEXT_RECOGNIZERS if r.entity in selected]
-        self.fast += [_custom_recognizer(c.entity, c.pattern, c.score) for c in config.custom_recognizers]
+        built = recognizers(self.settings)
+        self.fast, self.terms = list(built.fast), list(built.terms)
         self._allow = set(config.allow_list)
         self._cache: OrderedDict[tuple[str, str], list[Span]] = OrderedDict()
         self.profiles: list[ColumnProfile] = []
@@ -195,13 +174,6 @@ class Scanner:
             results = [spans for batch in self.runner.map(work, batches) for spans in batch]
             for value, spans in zip(todo, results, strict=True):
                 found[value] = spans
-            series = pd.Series(readable, dtype="str")
-            for recognizer in self.fast + self.terms + self.free_text:
-                if recognizer.needs_context and not recognizer.context_words:
-                    continue
-                for index in np.flatnonzero(gate(series, recognizer).to_numpy()):
-                    value = todo[index]
-                    found[value] = found[value] + recognizer.find(readable[index], False)
             for value in todo:
                 self._cache[(profile.name, value)] = found[value]
             while len(self._cache) > CACHE_LIMIT:
