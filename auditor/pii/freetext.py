@@ -169,7 +169,7 @@ def _capitalised_words(value: str, start: int, end: int) -> tuple[int, int] | No
 FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     FastRecognizer(
         "STREET_ADDRESS",
-        r"\d{1,5} ",
+        r"\d[A-Za-z]?\s",
         re.compile(rf"\b\d{{1,5}}[A-Za-z]?\s+(?:[A-Z][\w'-]*\s+){{0,3}}(?:{STREET_SUFFIXES})\b\.?", re.IGNORECASE),
         lambda text, _context: bool(re.search(r"[A-Z]", text)),
         0.7,
@@ -185,7 +185,7 @@ FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     # "Komenského Nám. 271, 367 68 Lázně Bělohrad", "43, boulevard Guibert, 25999 Saint Alain".
     FastRecognizer(
         "STREET_ADDRESS",
-        r"\d, ",
+        r"\d[A-Za-z]?, ",
         re.compile(
             r"(?:\b[^\W\d_][\w.'-]*\s+){0,4}\b[^\W\d_][\w.'-]*\s+\d{1,4}[a-zA-Z]?(?:[-/]\d{1,4})?,"  # street number,
             r"\s*(?:[A-Z]{1,2}-?)?(?:\d{5}|\d{3}\s\d{2}|\d{2}-\d{3}|\d{4})\s+[^\W\d_][\w'-]+"

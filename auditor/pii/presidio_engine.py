@@ -138,7 +138,8 @@ def presidio_entities(settings: EngineSettings) -> tuple[str, ...]:
 
 
 def _entities_for(text: str, selected: tuple[str, ...]) -> list[str]:
-    """Skip recognizers that cannot match: no digits means no passport, licence or NHS number."""
+    """Skip recognizers that cannot match, or whose matches _keep would drop: no digits means no passport,
+    licence or NHS number; no birth cue, no date."""
     digits = sum(ch.isdigit() for ch in text)
     wanted = []
     for entity in selected:
@@ -151,6 +152,8 @@ def _entities_for(text: str, selected: tuple[str, ...]) -> list[str]:
         if entity == "URL" and "." not in text:
             continue
         if entity == "CRYPTO" and len(text) < 26:
+            continue
+        if entity == "DATE_TIME" and not _BIRTH.search(text):  # _keep drops dates without a birth cue
             continue
         wanted.append(entity)
     return wanted
@@ -239,12 +242,12 @@ def english_words(analyzer: Any) -> frozenset[str]:
 
 
 def _docs(analyzer: Any, texts: list[str], need_ner: list[bool]) -> Iterator[Any]:
-    """spaCy docs in order: NER for the texts that need it (in bounded batches), the tokenizer alone for the rest."""
+    """spaCy docs in order for the texts that need NER (in bounded batches), None for the rest."""
     nlp = analyzer.nlp_engine.nlp["en"]
     wanted = [text for text, need in zip(texts, need_ner, strict=True) if need]
     tagged = (doc for group in _groups(wanted) for doc in nlp.pipe(group, batch_size=len(group)))
-    for text, need in zip(texts, need_ner, strict=True):
-        yield next(tagged) if need else nlp.make_doc(text)
+    for need in need_ner:
+        yield next(tagged) if need else None
 
 
 @dataclass(frozen=True)
@@ -314,7 +317,7 @@ def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[s
     results: list[list[Span]] = []
     for text, doc, found in zip(texts, _docs(analyzer, texts, need_ner), listed_spans, strict=True):
         spans = list(found)
-        candidates = _ner_spans(analyzer, doc, ner_wanted) if doc.ents else []
+        candidates = _ner_spans(analyzer, doc, ner_wanted) if doc is not None and doc.ents else []
         wanted = set(_entities_for(text, patterns_wanted))
         for recognizer in presidio_recognizers:
             supported = [e for e in recognizer.supported_entities if e in wanted]
@@ -323,6 +326,8 @@ def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[s
             for r in recognizer.analyze(text, supported, None):
                 score = float(r.score)
                 if recognizer.context and not (r.recognition_metadata or {}).get(ENHANCED):
+                    if doc is None:  # tokens only where a match needs its context
+                        doc = analyzer.nlp_engine.nlp["en"].make_doc(text)
                     score = enhancer.score(doc, r.start, score, recognizer.context)
                 candidates.append(Span(r.entity_type, r.start, r.end, score))
         for span in candidates:

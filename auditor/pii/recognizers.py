@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from auditor.pii.entities import DEMONYMS
@@ -36,6 +36,15 @@ def custom_recognizer(entity: str, pattern: str, score: float) -> FastRecognizer
     return FastRecognizer(entity, pattern, re.compile(pattern), _accept, score)
 
 
+_WORDS = re.compile(r"\w+")
+
+
+def _first_words(recognizer: FastRecognizer) -> frozenset[str]:
+    """The lower-case first words of a term recognizer's terms (its pattern is ``(?i)\\b(?:a|b c|...)...``)."""
+    body = recognizer.gate.split("(?:", 1)[1].rsplit(")", 1)[0]
+    return frozenset(_WORDS.findall(term.replace("\\", ""))[0].lower() for term in body.split("|"))
+
+
 @dataclass(frozen=True)
 class RecognizerSet:
     fast: tuple[FastRecognizer, ...]
@@ -43,13 +52,28 @@ class RecognizerSet:
     free_text: tuple[FastRecognizer, ...]
 
     def text_spans(self, text: str) -> list[Span]:
-        """Every span these recognizers find in one free text (context from words in the text only)."""
-        return [
-            span
-            for r in self.fast + self.terms + self.free_text
-            if not (r.needs_context and not r.context_words)
-            for span in r.find(text, False)
-        ]
+        """Every span these recognizers find in one free text (context from words in the text only). A
+        recognizer runs where its gate matches; a term list where one of its first words is in the text."""
+        spans: list[Span] = []
+        for recognizer, gate in self._gated:
+            if gate.search(text):
+                spans += recognizer.find(text, False)
+        if self.terms:
+            words = {w.lower() for w in _WORDS.findall(text)}
+            words |= {w[:-1] for w in words if w.endswith("s")}
+            for recognizer, first in self._terms:
+                if not words.isdisjoint(first):
+                    spans += recognizer.find(text, False)
+        return spans
+
+    @cached_property
+    def _gated(self) -> tuple[tuple[FastRecognizer, re.Pattern[str]], ...]:
+        usable = (r for r in self.fast + self.free_text if not (r.needs_context and not r.context_words))
+        return tuple((r, re.compile(r.gate)) for r in usable)
+
+    @cached_property
+    def _terms(self) -> tuple[tuple[FastRecognizer, frozenset[str]], ...]:
+        return tuple((r, _first_words(r)) for r in self.terms)
 
 
 @lru_cache(maxsize=8)
