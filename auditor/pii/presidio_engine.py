@@ -44,6 +44,15 @@ _DIGIT_ENTITIES = frozenset(
         "US_ITIN",
     }
 )
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"\w+")
+# Presidio's pattern recognizers need at least these shapes (their own patterns, loosened): skip them elsewhere.
+_SHAPE_GATES = {
+    "UK_NHS": re.compile(r"\d{3}[ -]?\d{3}[ -]?\d{4}"),
+    "US_PASSPORT": re.compile(r"\d{8}"),
+    "MEDICAL_LICENSE": re.compile(r"\d{7}"),
+    "CRYPTO": re.compile(r"[A-Za-z0-9]{25}"),
+}
 _DURATION = re.compile(r"^\d+(\.\d+)?\s*(years?|yrs?|months?|weeks?|days?|hours?|minutes?)$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\d\s.,]+$")
 _BIRTH = re.compile(r"\b(born|birth|dob|birthday|birthdate)\b", re.IGNORECASE)
@@ -140,10 +149,13 @@ def presidio_entities(settings: EngineSettings) -> tuple[str, ...]:
 def _entities_for(text: str, selected: tuple[str, ...]) -> list[str]:
     """Skip recognizers that cannot match, or whose matches _keep would drop: no digits means no passport,
     licence or NHS number; no birth cue, no date."""
-    digits = sum(ch.isdigit() for ch in text)
+    digits = len(_DIGIT.findall(text))
     wanted = []
     for entity in selected:
         if entity in _DIGIT_ENTITIES and digits < 6:
+            continue
+        shape = _SHAPE_GATES.get(entity)
+        if shape is not None and not shape.search(text):
             continue
         if entity == "EMAIL_ADDRESS" and "@" not in text:
             continue
@@ -252,26 +264,29 @@ def _docs(analyzer: Any, texts: list[str], need_ner: list[bool]) -> Iterator[Any
 
 @dataclass(frozen=True)
 class _Context:
-    """Presidio's context enhancement (LemmaContextAwareEnhancer's defaults), applied without building NLP
-    artifacts: a recognizer's context word found in one of the five content words before a match, or in the
-    column name, adds 0.35 to the match's score (at least 0.4, at most 1.0). Substring matching, as Presidio's."""
+    """Presidio's context enhancement (LemmaContextAwareEnhancer's defaults), applied without spaCy: a
+    recognizer's context word found in one of the five words before a match that are not stop words (lower
+    case, where Presidio reads lemmas), or in the column name, adds 0.35 to the match's score (at least 0.4, at
+    most 1.0). Substring matching, as Presidio's."""
 
     external: tuple[str, ...]
     boost: float = 0.35
     floor: float = 0.4
     words_before: int = 5
 
-    def score(self, doc: Any, start: int, score: float, context: list[str]) -> float:
-        before: list[str] = []
-        for token in reversed(doc):
-            if len(before) >= self.words_before:
-                break
-            if token.idx < start and not (token.is_stop or token.is_punct or token.is_space):
-                before.append(token.lower_)
-        words = before + [word.lower() for word in self.external]
+    def score(self, text: str, start: int, score: float, context: list[str]) -> float:
+        before = [w for w in _WORD.findall(text[max(0, start - 120) : start]) if w.lower() not in _stop_words()]
+        words = [w.lower() for w in before[-self.words_before :]] + [word.lower() for word in self.external]
         if any(word.lower() in candidate for word in context for candidate in words):
             return min(max(score + self.boost, self.floor), 1.0)
         return score
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 @lru_cache(maxsize=8)
@@ -330,9 +345,7 @@ def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[s
             for r in recognizer.analyze(text, supported, None):
                 score = float(r.score)
                 if recognizer.context and not (r.recognition_metadata or {}).get(ENHANCED):
-                    if doc is None:  # tokens only where a match needs its context
-                        doc = analyzer.nlp_engine.nlp["en"].make_doc(text)
-                    score = enhancer.score(doc, r.start, score, recognizer.context)
+                    score = enhancer.score(text, r.start, score, recognizer.context)
                 candidates.append(Span(r.entity_type, r.start, r.end, score))
         for span in candidates:
             matched = text[span.start : span.end]

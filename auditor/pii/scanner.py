@@ -36,7 +36,7 @@ from auditor.pii.recognizers import recognizers
 from auditor.pii.summary import ColumnStats, build_section
 
 NER_SAMPLE = 64
-TEXT_BATCH = 256
+TEXT_BATCH = 1024  # texts per worker task; spaCy's own batches are bounded in characters too
 CACHE_LIMIT = 200_000
 
 
