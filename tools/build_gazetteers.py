@@ -1,6 +1,6 @@
 """Build the scanner's gazetteers (auditor/pii/data/*.txt.gz) from data that ships in wheels.
 
-    .venv/bin/python tools/build_gazetteers.py
+    .venv/bin/python tools/build_gazetteers.py [OUT_DIR]
 
 - given_names.txt.gz: the given names of Faker's person providers in every Latin-script locale (MIT; Faker's
   lists are real common given names per country, from national statistics offices).
@@ -21,6 +21,7 @@ from __future__ import annotations
 import gzip
 import importlib
 import pkgutil
+import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "auditor" / "pii" / "data"
@@ -100,19 +101,20 @@ def places(common: set[str]) -> list[str]:
     return sorted(keep)
 
 
-def write(name: str, lines: list[str]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def write(out: Path, name: str, lines: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     data = ("\n".join(lines) + "\n").encode("utf-8")
-    (OUT / name).write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
-    print(f"{name}: {len(lines)} entries, {len(data)} bytes, {(OUT / name).stat().st_size} gzipped")
+    (out / name).write_bytes(gzip.compress(data, compresslevel=9, mtime=0))
+    print(f"{name}: {len(lines)} entries, {len(data)} bytes, {(out / name).stat().st_size} gzipped")
 
 
 def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
     common = common_words()
-    write("given_names.txt.gz", person_names(common, GIVEN))
-    write("surnames.txt.gz", person_names(set(), FAMILY))
-    write("places.txt.gz", places(common))
-    write("common.txt.gz", sorted(common))
+    write(out, "given_names.txt.gz", person_names(common, GIVEN))
+    write(out, "surnames.txt.gz", person_names(set(), FAMILY))
+    write(out, "places.txt.gz", places(common))
+    write(out, "common.txt.gz", sorted(common))
 
 
 if __name__ == "__main__":
