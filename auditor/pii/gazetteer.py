@@ -96,7 +96,7 @@ LOCATIVE = frozenset(
     ]
 )
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W_])?")
-_POSTCODE_AFTER = re.compile(r",?\s{1,3}(?:[A-Z]{2}\s)?\d{4,6}\b(?!\.\d)")
+_POSTCODE_AFTER = re.compile(r",?\s{1,3}(?:[A-Z]{2}\s)?\d{4,6}\b(?!\.\d)(?!\s{0,3}[\d+(])")  # no number right after it
 _POSTCODE_BEFORE = re.compile(r"(?:\d{4,5}|\d{3}\s\d{2}|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\s*$")
 
 
