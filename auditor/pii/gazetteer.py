@@ -111,6 +111,12 @@ def given_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def common_given() -> frozenset[str]:
+    """Given names that are common words too ("Hazel", "June"): names only by context."""
+    return frozenset(_read("common_given.txt.gz"))
+
+
+@lru_cache(maxsize=1)
 def surnames() -> frozenset[str]:
     return frozenset(_read("surnames.txt.gz"))
 
@@ -159,7 +165,11 @@ def find_people(text: str, words: Words | None = None) -> list[Span]:
     i = 0
     while i < len(words):
         start, _end, word = words[i]
-        if not (_capitalised(word) and word in names and word.lower() not in common):
+        listed = word in names and word.lower() not in common
+        # "Heather Smith": a given name that is a common word too, before a listed surname.
+        everyday = word in common_given() and i + 1 < len(words) and _joined(text, words, i + 1)
+        everyday = everyday and words[i + 1][2] in surnames() and _capitalised(words[i + 1][2])
+        if not (_capitalised(word) and (listed or everyday)):
             i += 1
             continue
         j, last = i + 1, i
@@ -168,7 +178,7 @@ def find_people(text: str, words: Words | None = None) -> list[Span]:
             if following in PARTICLES:
                 j += 1
                 continue
-            if _capitalised(following) and following.lower() not in common:
+            if _capitalised(following) and (following.lower() not in common or following in surnames()):
                 last = j
                 j += 1
                 continue
@@ -288,23 +298,23 @@ def find_cued_people(text: str, words: Words | None = None, english: frozenset[s
     sentence ("Rintanen called twice"), or a word that is part of an email's local part in the same text
     ("Mineko ... MinekoKimura@..."). A dictionary word (``english``) needs to be a known given name or surname
     ("Thanks, Billing Department" is no name)."""
-    common, names, family = common_words(), given_names(), surnames()
+    common, names, family, everyday = common_words(), given_names(), surnames(), common_given()
     words = _words(text) if words is None else words
     locals_ = [m.group(1).lower() for m in _EMAIL_LOCAL.finditer(text)]
     spans: list[Span] = []
     i = 0
     while i < len(words):
         start, _, word = words[i]
-        if not _capitalised(word) or word.lower() in common or len(word) < 2:
+        if not _capitalised(word) or (word.lower() in common and word not in everyday) or len(word) < 2:
             i += 1
             continue
-        if _english(word, english) and word not in names and word not in family:
+        if _english(word, english) and not (word in names or word in family or word in everyday):
             i += 1
             continue
         last = i
         while last + 1 < len(words) and last - i < 2 and _joined(text, words, last + 1):
             following = words[last + 1][2]
-            if not (_capitalised(following) and following.lower() not in common):
+            if not (_capitalised(following) and (following.lower() not in common or following in family)):
                 break
             last += 1
         stop = words[last][1]
