@@ -232,7 +232,7 @@ FREE_TEXT_RECOGNIZERS: tuple[FastRecognizer, ...] = (
     # A date shortly after a word about birth: "born 08.03.1950", "date of birth 13 March 1947", "DOB: 1979-12-13".
     FastRecognizer(
         "DATE_TIME",
-        r"\d",
+        r"(?i)born|birth|dob|d\.o\.b",  # a birth word first
         re.compile(
             rf"\b(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:\d{{4}}|\d{{2}})|\d{{4}}-\d{{2}}-\d{{2}}"
             rf"|\d{{1,2}}\.?\s+(?:{MONTHS})\.?,?\s+\d{{4}}|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})\b",

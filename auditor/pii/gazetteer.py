@@ -138,6 +138,8 @@ def places() -> dict[str, bool]:
 
 def _capitalised(word: str) -> bool:
     """Capitalised, not in capitals, and no contraction of a common word ("I'm", "Don't")."""
+    if not word[0].isupper():
+        return False
     if "'" in word or "’" in word:
         head = re.split("['’]", word, maxsplit=1)[0].lower()
         if head in common_words() or head in {"don", "won", "can", "isn", "aren", "didn", "doesn", "let"}:
@@ -159,16 +161,19 @@ Words = list[tuple[int, int, str]]
 
 
 def find_people(text: str, words: Words | None = None) -> list[Span]:
-    names, common = given_names(), common_words()
+    names, common, everyday_names, family = given_names(), common_words(), common_given(), surnames()
     words = _words(text) if words is None else words
     spans: list[Span] = []
     i = 0
     while i < len(words):
         start, _end, word = words[i]
+        if word[0].islower():
+            i += 1
+            continue
         listed = word in names and word.lower() not in common
         # "Heather Smith": a given name that is a common word too, before a listed surname.
-        everyday = word in common_given() and i + 1 < len(words) and _joined(text, words, i + 1)
-        everyday = everyday and words[i + 1][2] in surnames() and _capitalised(words[i + 1][2])
+        everyday = word in everyday_names and i + 1 < len(words) and _joined(text, words, i + 1)
+        everyday = everyday and words[i + 1][2] in family and _capitalised(words[i + 1][2])
         if not (_capitalised(word) and (listed or everyday)):
             i += 1
             continue
@@ -178,7 +183,7 @@ def find_people(text: str, words: Words | None = None) -> list[Span]:
             if following in PARTICLES:
                 j += 1
                 continue
-            if _capitalised(following) and (following.lower() not in common or following in surnames()):
+            if _capitalised(following) and (following.lower() not in common or following in family):
                 last = j
                 j += 1
                 continue
