@@ -154,6 +154,7 @@ def _fakenamegenerator_people(seed: int) -> list[dict[str, str]]:
 
     fake = Faker("en_GB")
     fake.seed_instance(seed)
+    random.seed(seed)  # the loader draws middle initials from the module's random
     people = []
     for row in load_fake_person_df().to_dict(orient="records"):
         street = str(row["street_name"])
