@@ -5,8 +5,10 @@ Strategy, per column (see profile.py for the kinds):
 - structured, categorical and date columns get the fast recognizers on every
   distinct value, plus column-level NER evidence from a sample (a column of
   names is a PERSON column even where spaCy misses one name);
-- free-text columns get full Presidio analysis (spaCy NER and every pattern
-  recognizer, column name as context) on every distinct value, in parallel.
+- free-text columns get every recognizer on every distinct value, in parallel
+  (presidio_engine.analyze_texts): auditor's own, the gazetteers and names by
+  context, Presidio's pattern recognizers (column name as context), and spaCy's
+  NER wherever a capitalised word is left unexplained.
 Repeated values are analysed once. Findings come out sorted by row.
 """
 
