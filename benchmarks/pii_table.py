@@ -62,6 +62,7 @@ def _sentences(count: int, seed: int) -> list[tuple[str, list[tuple[int, int, st
     # built-in list when that fails. Go straight to the built-in list.
     HospitalProvider.load_wiki_hospitals = lambda self: list(self.default_list)  # type: ignore[method-assign]
     logging.getLogger("presidio-evaluator").setLevel(logging.ERROR)
+    random.seed(seed)  # the record loader draws middle initials before the faker seeds itself
     faker = PresidioSentenceFaker("en_US", lower_case_ratio=0.0, random_seed=seed)
     out = []
     for sample in faker.generate_new_fake_sentences(num_samples=count):
