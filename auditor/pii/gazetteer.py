@@ -21,6 +21,8 @@ from importlib.resources import files
 
 from auditor.pii.fast import Span
 
+Words = list[tuple[int, int, str]]
+
 PERSON_SCORE = 0.8
 PLACE_SCORE = 0.8
 SHAPED_PLACE_SCORE = 0.6
@@ -36,65 +38,15 @@ _PLACE_ENDING = re.compile(
 MAX_PLACE_WORDS = 5
 MAX_NAME_WORDS = 4
 PARTICLES = frozenset(
-    [
-        "van",
-        "von",
-        "der",
-        "den",
-        "de",
-        "du",
-        "des",
-        "la",
-        "le",
-        "da",
-        "di",
-        "del",
-        "della",
-        "dos",
-        "das",
-        "do",
-        "ten",
-        "ter",
-        "af",
-        "zu",
-        "vom",
-        "y",
-        "bin",
-        "ibn",
-        "al",
-        "el",
-        "ben",
-    ]
+    "van von der den de du des la le da di del della dos das do ten ter af zu vom y bin ibn al el ben".split()  # noqa: SIM905
 )
 LOCATIVE = frozenset(
-    [
-        "in",
-        "from",
-        "to",
-        "near",
-        "at",
-        "around",
-        "outside",
-        "via",
-        "into",
-        "towards",
-        "toward",
-        "visit",
-        "visiting",
-        "visited",
-        "live",
-        "lives",
-        "lived",
-        "moved",
-        "move",
-        "based",
-        "born",
-        "reside",
-        "resides",
-        "residing",
-        "of",
-    ]
+    (  # noqa: SIM905
+        "in from to near at around outside via into towards toward visit visiting visited live lives lived moved "
+        "move based born reside resides residing of"
+    ).split()
 )
+_CONTRACTED = frozenset({"don", "won", "can", "isn", "aren", "didn", "doesn", "let"})  # "Don't", "Can't"
 _WORD = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W_])?")
 _POSTCODE_AFTER = re.compile(r",?\s{1,3}(?:[A-Z]{2}\s)?\d{4,6}\b(?!\.\d)(?!\s{0,3}[\d+(])")  # no number right after it
 _POSTCODE_BEFORE = re.compile(r"(?:\d{4,5}|\d{3}\s\d{2}|\d{2}-\d{3}|[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2})\s*$")
@@ -105,25 +57,26 @@ def _read(name: str) -> list[str]:
     return gzip.decompress(data).decode("utf-8").splitlines()
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
+def _listed(name: str) -> frozenset[str]:
+    return frozenset(_read(name))
+
+
 def given_names() -> frozenset[str]:
-    return frozenset(_read("given_names.txt.gz"))
+    return _listed("given_names.txt.gz")
 
 
-@lru_cache(maxsize=1)
 def common_given() -> frozenset[str]:
     """Given names that are common words too ("Hazel", "June"): names only by context."""
-    return frozenset(_read("common_given.txt.gz"))
+    return _listed("common_given.txt.gz")
 
 
-@lru_cache(maxsize=1)
 def surnames() -> frozenset[str]:
-    return frozenset(_read("surnames.txt.gz"))
+    return _listed("surnames.txt.gz")
 
 
-@lru_cache(maxsize=1)
 def common_words() -> frozenset[str]:
-    return frozenset(_read("common.txt.gz"))
+    return _listed("common.txt.gz")
 
 
 @lru_cache(maxsize=1)
@@ -142,27 +95,30 @@ def _capitalised(word: str) -> bool:
         return False
     if "'" in word or "’" in word:
         head = re.split("['’]", word, maxsplit=1)[0].lower()
-        if head in common_words() or head in {"don", "won", "can", "isn", "aren", "didn", "doesn", "let"}:
+        if head in common_words() or head in _CONTRACTED:
             return False
-    return word[0].isupper() and not (len(word) > 1 and word.isupper())
+    return not (len(word) > 1 and word.isupper())
 
 
-def _words(text: str) -> list[tuple[int, int, str]]:
+def _name_word(word: str) -> bool:
+    """A word that may continue a name: capitalised, and no common word unless a listed surname ("Young")."""
+    return _capitalised(word) and (word.lower() not in common_words() or word in surnames())
+
+
+def words_of(text: str) -> Words:
+    """The words of ``text`` with their offsets, for the functions here to share."""
     return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
 
 
-def _joined(text: str, words: list[tuple[int, int, str]], i: int) -> bool:
+def _joined(text: str, words: Words, i: int) -> bool:
     """Whether word i follows word i-1 with only a space or a hyphen between them."""
     gap = text[words[i - 1][1] : words[i][0]]
     return gap in (" ", "-")
 
 
-Words = list[tuple[int, int, str]]
-
-
 def find_people(text: str, words: Words | None = None) -> list[Span]:
     names, common, everyday_names, family = given_names(), common_words(), common_given(), surnames()
-    words = _words(text) if words is None else words
+    words = words_of(text) if words is None else words
     spans: list[Span] = []
     i = 0
     while i < len(words):
@@ -183,7 +139,7 @@ def find_people(text: str, words: Words | None = None) -> list[Span]:
             if following in PARTICLES:
                 j += 1
                 continue
-            if _capitalised(following) and (following.lower() not in common or following in family):
+            if _name_word(following):
                 last = j
                 j += 1
                 continue
@@ -222,7 +178,7 @@ def _town_by_postcode(text: str, word: tuple[int, int, str]) -> bool:
 
 def find_places(text: str, words: Words | None = None) -> list[Span]:
     known, common = places(), common_words()
-    words = _words(text) if words is None else words
+    words = words_of(text) if words is None else words
     spans: list[Span] = []
     i = 0
     while i < len(words):
@@ -270,7 +226,7 @@ def unexplained(
     capitalised word outside ``found`` that is not a common word, nor an English dictionary word (``english``)
     that is no given name, surname or place. Words with digits and all-capital words are not."""
     common, names, family, known = common_words(), given_names(), surnames(), places()
-    for start, end, word in _words(text) if words is None else words:
+    for start, end, word in words_of(text) if words is None else words:
         if not _capitalised(word) or word.lower() in common:
             continue
         if any(s.start <= start and end <= s.end for s in found):
@@ -279,11 +235,6 @@ def unexplained(
             continue
         return True
     return False
-
-
-def words(text: str) -> Words:
-    """The words of ``text`` with their offsets, for the functions here to share."""
-    return _words(text)
 
 
 _GREETING = re.compile(
@@ -304,7 +255,7 @@ def find_cued_people(text: str, words: Words | None = None, english: frozenset[s
     ("Mineko ... MinekoKimura@..."). A dictionary word (``english``) needs to be a known given name or surname
     ("Thanks, Billing Department" is no name)."""
     common, names, family, everyday = common_words(), given_names(), surnames(), common_given()
-    words = _words(text) if words is None else words
+    words = words_of(text) if words is None else words
     locals_ = [m.group(1).lower() for m in _EMAIL_LOCAL.finditer(text)]
     spans: list[Span] = []
     i = 0
@@ -318,8 +269,7 @@ def find_cued_people(text: str, words: Words | None = None, english: frozenset[s
             continue
         last = i
         while last + 1 < len(words) and last - i < 2 and _joined(text, words, last + 1):
-            following = words[last + 1][2]
-            if not (_capitalised(following) and (following.lower() not in common or following in family)):
+            if not _name_word(words[last + 1][2]):
                 break
             last += 1
         stop = words[last][1]
@@ -327,7 +277,8 @@ def find_cued_people(text: str, words: Words | None = None, english: frozenset[s
             i = last + 1  # a word of an email address itself
             continue
         before = text[max(0, start - 40) : start]
-        sentence_start = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?\n"
+        previous = text[:start].rstrip()
+        sentence_start = not previous or previous[-1] in ".!?\n"
         cued = bool(_GREETING.search(before)) or (sentence_start and bool(_PERSON_VERB.match(text[stop:])))
         cued = cued or (len(word) >= 3 and any(word.lower() in local for local in locals_))
         if cued:
@@ -340,6 +291,6 @@ def find(
     text: str, entities: frozenset[str], words: Words | None = None, english: frozenset[str] = frozenset()
 ) -> list[Span]:
     """Gazetteer and context spans of the selected entities (PERSON, LOCATION) in one text."""
-    words = _words(text) if words is None else words
+    words = words_of(text) if words is None else words
     people = find_people(text, words) + find_cued_people(text, words, english) if "PERSON" in entities else []
     return people + find_places(text, words) if "LOCATION" in entities else people

@@ -27,8 +27,8 @@ ENHANCED = "is_score_enhanced_by_context"  # RecognizerResult.IS_SCORE_ENHANCED_
 GAZETTEER_ENTITIES = frozenset({"PERSON", "LOCATION"})  # auditor/pii/gazetteer.py
 # Only spaCy's NER is needed. In en_core_web_sm the NER has its own embedded
 # tok2vec (the shared one feeds only the tagger and parser), so every other pipe
-# can go: NER alone runs twice as fast with the same entities. Presidio's
-# context enhancer reads lemmas; lower-cased tokens stand in for them (see below).
+# can go: NER alone runs twice as fast with the same entities. Presidio's context
+# boost is re-implemented on lower-cased words (_Context), so no lemmas are needed.
 KEEP_PIPES = ("ner",)
 _DIGIT_ENTITIES = frozenset(
     {
@@ -51,7 +51,7 @@ _SHAPE_GATES = {
     "UK_NHS": re.compile(r"\d{3}[ -]?\d{3}[ -]?\d{4}"),
     "US_PASSPORT": re.compile(r"\d{8}"),
     "MEDICAL_LICENSE": re.compile(r"\d{7}"),
-    "CRYPTO": re.compile(r"[A-Za-z0-9]{25}"),
+    "CRYPTO": re.compile(r"[A-Za-z0-9]{26}"),
 }
 _DURATION = re.compile(r"^\d+(\.\d+)?\s*(years?|yrs?|months?|weeks?|days?|hours?|minutes?)$", re.IGNORECASE)
 _NUMBER = re.compile(r"^[\d\s.,]+$")
@@ -163,8 +163,6 @@ def _entities_for(text: str, selected: tuple[str, ...]) -> list[str]:
             continue
         if entity == "URL" and "." not in text:
             continue
-        if entity == "CRYPTO" and len(text) < 26:
-            continue
         if entity == "DATE_TIME" and not _BIRTH.search(text):  # _keep drops dates without a birth cue
             continue
         wanted.append(entity)
@@ -237,20 +235,15 @@ def analyze_texts(settings: EngineSettings, texts: list[str], context: tuple[str
     return [sorted(spans, key=lambda s: (s.start, s.end, s.entity)) for spans in merged]
 
 
-_ENGLISH: dict[int, frozenset[str]] = {}
-
-
+@lru_cache(maxsize=4)
 def english_words(analyzer: Any) -> frozenset[str]:
     """The lemmas of the spaCy model's lemmatizer tables (WordNet's nouns, verbs, adjectives and adverbs), lower
     case. Proper nouns are among them, so this only tells whether a sentence's first word may be ordinary."""
-    key = id(analyzer)
-    if key not in _ENGLISH:
-        try:
-            index = analyzer.nlp_engine.nlp["en"].get_pipe("lemmatizer").lookups.get_table("lemma_index")
-            _ENGLISH[key] = frozenset(word for part in index for word in index[part] if word.isalpha())
-        except (KeyError, AttributeError, ValueError):  # a model without a rule lemmatizer
-            _ENGLISH[key] = frozenset()
-    return _ENGLISH[key]
+    try:
+        index = analyzer.nlp_engine.nlp["en"].get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    except (KeyError, AttributeError, ValueError):  # a model without a rule lemmatizer
+        return frozenset()
+    return frozenset(word for part in index for word in index[part] if word.isalpha())
 
 
 def _docs(analyzer: Any, texts: list[str], need_ner: list[bool]) -> Iterator[Any]:
@@ -275,8 +268,9 @@ class _Context:
     words_before: int = 5
 
     def score(self, text: str, start: int, score: float, context: list[str]) -> float:
-        before = [w for w in _WORD.findall(text[max(0, start - 120) : start]) if w.lower() not in _stop_words()]
-        words = [w.lower() for w in before[-self.words_before :]] + [word.lower() for word in self.external]
+        stop = _stop_words()
+        before = [w.lower() for w in _WORD.findall(text[max(0, start - 120) : start])]
+        words = [w for w in before if w not in stop][-self.words_before :] + [w.lower() for w in self.external]
         if any(word.lower() in candidate for word in context for candidate in words):
             return min(max(score + self.boost, self.floor), 1.0)
         return score
@@ -321,7 +315,7 @@ def _analyze_pieces(settings: EngineSettings, texts: list[str], context: tuple[s
     listed = frozenset(settings.entities) & GAZETTEER_ENTITIES
     own = recognizers(settings)
     english = english_words(analyzer)
-    words = [gazetteer.words(text) for text in texts]
+    words = [gazetteer.words_of(text) for text in texts]
     listed_spans = [
         own.text_spans(text) + (gazetteer.find(text, listed, found, english) if listed else [])
         for text, found in zip(texts, words, strict=True)

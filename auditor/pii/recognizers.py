@@ -39,10 +39,11 @@ def custom_recognizer(entity: str, pattern: str, score: float) -> FastRecognizer
 _WORDS = re.compile(r"\w+")
 
 
-def _first_words(recognizer: FastRecognizer) -> frozenset[str]:
-    """The lower-case first words of a term recognizer's terms (its pattern is ``(?i)\\b(?:a|b c|...)...``)."""
-    body = recognizer.gate.split("(?:", 1)[1].rsplit(")", 1)[0]
-    return frozenset(_WORDS.findall(term.replace("\\", ""))[0].lower() for term in body.split("|"))
+def first_words(terms: Iterable[str]) -> frozenset[str] | None:
+    """The lower-case first words of a term list: its recognizer can only match where one of them is. None
+    when a term has no word character to look for (the recognizer then always runs)."""
+    firsts = [_WORDS.findall(term) for term in terms]
+    return None if any(not words for words in firsts) else frozenset(words[0].lower() for words in firsts)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class RecognizerSet:
     fast: tuple[FastRecognizer, ...]
     terms: tuple[FastRecognizer, ...]
     free_text: tuple[FastRecognizer, ...]
+    term_words: tuple[frozenset[str] | None, ...]  # first_words of each term list, in the order of ``terms``
 
     def text_spans(self, text: str) -> list[Span]:
         """Every span these recognizers find in one free text (context from words in the text only). A
@@ -61,8 +63,8 @@ class RecognizerSet:
         if self.terms:
             words = {w.lower() for w in _WORDS.findall(text)}
             words |= {w[:-1] for w in words if w.endswith("s")}
-            for recognizer, first in self._terms:
-                if not words.isdisjoint(first):
+            for recognizer, first in zip(self.terms, self.term_words, strict=True):
+                if first is None or not words.isdisjoint(first):
                     spans += recognizer.find(text, False)
         return spans
 
@@ -71,17 +73,15 @@ class RecognizerSet:
         usable = (r for r in self.fast + self.free_text if not (r.needs_context and not r.context_words))
         return tuple((r, re.compile(r.gate)) for r in usable)
 
-    @cached_property
-    def _terms(self) -> tuple[tuple[FastRecognizer, frozenset[str]], ...]:
-        return tuple((r, _first_words(r)) for r in self.terms)
-
 
 @lru_cache(maxsize=8)
 def recognizers(settings: EngineSettings) -> RecognizerSet:
     selected = set(settings.entities)
-    terms = [term_recognizer(entity, words) for entity, words in settings.deny_lists]
+    lists = [(entity, words, False) for entity, words in settings.deny_lists]
     if "NRP" in selected:
-        terms.append(term_recognizer("NRP", DEMONYMS, plurals=True))
+        lists.append(("NRP", tuple(DEMONYMS), True))
+    terms = tuple(term_recognizer(entity, words, plurals) for entity, words, plurals in lists)
     fast = [r for r in FAST_RECOGNIZERS if r.entity in selected]
     fast += [custom_recognizer(entity, pattern, score) for _, entity, pattern, score, _ in settings.custom]
-    return RecognizerSet(tuple(fast), tuple(terms), tuple(r for r in FREE_TEXT_RECOGNIZERS if r.entity in selected))
+    free_text = tuple(r for r in FREE_TEXT_RECOGNIZERS if r.entity in selected)
+    return RecognizerSet(tuple(fast), terms, free_text, tuple(first_words(words) for _, words, _ in lists))
